@@ -1,0 +1,62 @@
+//! How well a network predicts held-out pieces: NLL per token and top-1 accuracy.
+//!
+//! Each piece is run from a zero state through to its end, as the generator runs, and every
+//! token but the first is predicted from all that came before it in the piece.
+
+use crate::model::Network;
+use candle_core::{DType, Device, Result, Tensor, D};
+
+/// Sums over the predicted tokens of one stream.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StreamScore {
+    pub nll_sum: f64,
+    pub tokens: usize,
+    pub correct: usize,
+}
+
+impl StreamScore {
+    pub fn nll(&self) -> f64 {
+        self.nll_sum / self.tokens.max(1) as f64
+    }
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.tokens.max(1) as f64
+    }
+}
+
+/// Scores `net` on the given index streams, batching pieces of similar length.
+pub fn score_network(net: &Network, streams: &[&[u32]], batch_size: usize) -> Result<StreamScore> {
+    let mut order: Vec<&[u32]> = streams.iter().copied().filter(|s| s.len() >= 2).collect();
+    order.sort_by_key(|s| s.len());
+    let mut score = StreamScore::default();
+    for group in order.chunks(batch_size.max(1)) {
+        let t = group.iter().map(|s| s.len() - 1).max().unwrap_or(0);
+        let b = group.len();
+        let mut inputs = vec![0u32; b * t];
+        let mut targets = vec![0u32; b * t];
+        let mut mask = vec![0f32; b * t];
+        for (row, s) in group.iter().enumerate() {
+            for k in 0..s.len() - 1 {
+                inputs[row * t + k] = s[k];
+                targets[row * t + k] = s[k + 1];
+                mask[row * t + k] = 1.0;
+            }
+        }
+        let dev = Device::Cpu;
+        let inputs = Tensor::from_vec(inputs, (b, t), &dev)?;
+        let (logits, _) = net.forward(&inputs, &net.zero_state(b)?, false)?;
+        let logits = logits.detach().reshape((b * t, ()))?;
+        let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+        let target_t = Tensor::from_vec(targets.clone(), (b * t, 1), &dev)?;
+        let picked = log_probs.gather(&target_t, 1)?.squeeze(1)?;
+        let mask_t = Tensor::from_vec(mask.clone(), b * t, &dev)?;
+        score.nll_sum -= f64::from((picked * &mask_t)?.sum_all()?.to_scalar::<f32>()?);
+        let best = logits.argmax(D::Minus1)?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+        for i in 0..b * t {
+            if mask[i] > 0.0 {
+                score.tokens += 1;
+                score.correct += usize::from(best[i] == targets[i]);
+            }
+        }
+    }
+    Ok(score)
+}

@@ -1,0 +1,91 @@
+//! `model.json`: everything besides the weights that is needed to use or judge a model set.
+
+use crate::tokens::{NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
+use serde::{Deserialize, Serialize};
+
+/// Bumped when the file layout changes incompatibly; older files are refused with a message.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hyper {
+    pub embedding: usize,
+    pub units: usize,
+    pub layers: usize,
+    pub dropout: f32,
+    pub seq_len: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub steps: usize,
+    pub min_count: u64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusInfo {
+    pub name: String,
+    pub files: usize,
+    pub train_files: usize,
+    pub validation_files: usize,
+    pub skipped_files: usize,
+    pub train_onsets: usize,
+    pub train_tokens: usize,
+}
+
+/// Mean negative log-likelihood in nats per token of each stream, and of both summed per onset.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Losses {
+    pub note: f64,
+    pub offset: f64,
+    /// (note + offset NLL summed over all tokens) / onsets: comparable across token modes.
+    pub per_onset: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    pub steps_done: usize,
+    /// Mean training loss over the last 100 steps, per stream.
+    pub train_note_loss: f64,
+    pub train_offset_loss: f64,
+    pub validation: Option<Losses>,
+    pub seconds: f64,
+    /// RFC 3339, UTC.
+    pub date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    pub format: u32,
+    pub name: String,
+    pub mode: TokenMode,
+    pub grid: OffsetGrid,
+    pub note_vocab: NoteVocab,
+    pub offset_vocab: OffsetVocab,
+    pub hyper: Hyper,
+    pub corpus: CorpusInfo,
+    pub training: TrainingInfo,
+}
+
+impl ModelMeta {
+    /// Parses and checks a `model.json`; the error says what is wrong, not where (the caller
+    /// adds the file name).
+    pub fn from_json(text: &str) -> Result<ModelMeta, String> {
+        let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        match probe.get("format").and_then(|f| f.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => return Err(format!("model format {v}, this DeepMIDI reads format {FORMAT_VERSION}")),
+            None => return Err("no \"format\" field: not a DeepMIDI model.json".into()),
+        }
+        let mut meta: ModelMeta = serde_json::from_value(probe).map_err(|e| e.to_string())?;
+        meta.note_vocab = meta.note_vocab.reindexed();
+        meta.offset_vocab = meta.offset_vocab.reindexed();
+        meta.note_vocab.validate()?;
+        meta.offset_vocab.validate()?;
+        if meta.hyper.layers == 0 || meta.hyper.units == 0 || meta.hyper.embedding == 0 {
+            return Err("layers, units and embedding must be positive".into());
+        }
+        if meta.grid.steps_per_quarter == 0 {
+            return Err("grid.steps_per_quarter must be positive".into());
+        }
+        Ok(meta)
+    }
+}

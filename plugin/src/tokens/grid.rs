@@ -1,0 +1,64 @@
+//! The time grid for offsets.
+//!
+//! 24 steps per quarter note holds sixteenths (6), thirty-seconds (3), eighth triplets (8)
+//! and sixteenth triplets (4) exactly. Gaps are capped at 8 quarters (two 4/4 bars): a longer
+//! rest is rare, and the model should not waste capacity on it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetGrid {
+    pub steps_per_quarter: u32,
+    /// The longest gap, in steps; longer gaps are clamped to it.
+    pub max_steps: u32,
+}
+
+impl Default for OffsetGrid {
+    fn default() -> Self {
+        OffsetGrid { steps_per_quarter: 24, max_steps: 24 * 8 }
+    }
+}
+
+impl OffsetGrid {
+    /// A position in quarter notes → the nearest grid step. Positions, not gaps, are
+    /// quantized, so rounding errors do not add up along a piece.
+    pub fn step_of(&self, quarters: f64) -> u64 {
+        (quarters * f64::from(self.steps_per_quarter)).round().max(0.0) as u64
+    }
+
+    /// The gap between two quantized positions, clamped to the cap.
+    pub fn gap(&self, from_step: u64, to_step: u64) -> u32 {
+        to_step.saturating_sub(from_step).min(u64::from(self.max_steps)) as u32
+    }
+
+    pub fn quarters(&self, steps: u32) -> f64 {
+        f64::from(steps) / f64::from(self.steps_per_quarter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sixteenths_and_triplets_round_trip() {
+        let g = OffsetGrid::default();
+        for (q, steps) in [(0.25, 6), (1.0 / 3.0, 8), (1.0 / 6.0, 4), (0.125, 3), (1.5, 36), (0.0, 0)] {
+            assert_eq!(g.step_of(q), steps, "{q}");
+            assert!((g.quarters(steps as u32) - q).abs() < 1e-12);
+        }
+        // Ticks of a 480-tpq file: a triplet eighth is 160 ticks.
+        assert_eq!(g.step_of(160.0 / 480.0), 8);
+    }
+
+    #[test]
+    fn gaps_are_capped_and_never_negative() {
+        let g = OffsetGrid::default();
+        assert_eq!(g.gap(10, 40), 30);
+        assert_eq!(g.gap(0, 10_000), g.max_steps);
+        assert_eq!(g.gap(40, 10), 0);
+        // Positions rounded first: three triplet eighths add up to exactly one quarter.
+        let pos: Vec<u64> = (0..4).map(|i| g.step_of(f64::from(i) / 3.0)).collect();
+        assert_eq!(g.gap(pos[0], pos[3]), 24);
+    }
+}

@@ -1,0 +1,9 @@
+//! Turning onsets into the two token streams the models learn, and back.
+
+mod grid;
+mod streams;
+mod vocab;
+
+pub use grid::OffsetGrid;
+pub use streams::{piece_streams, TokenMode, TokenStreams};
+pub use vocab::{NoteVocab, OffsetVocab, Vocab, UNKNOWN};

@@ -1,0 +1,10 @@
+//! The training path: corpus → vocabularies and encoded pieces → two trained networks.
+
+mod batches;
+mod checkpoint;
+mod dataset;
+mod trainer;
+
+pub use batches::WindowSampler;
+pub use dataset::{Dataset, EncodedPiece};
+pub use trainer::{train, LossPoint, TrainOptions, TrainReport};
