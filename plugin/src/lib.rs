@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod corpus;
 pub mod evaluation;
+pub mod generate;
 pub mod model;
 pub mod tokens;
 pub mod training;
