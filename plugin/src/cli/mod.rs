@@ -1,5 +1,7 @@
 //! The `deepmidi` command: train, eval, generate, bench.
 
+mod eval_cmd;
+mod generate_cmd;
 mod train_cmd;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +17,11 @@ struct Cli {
 enum Command {
     /// Train a model set (note + offset networks) on a folder of MIDI files.
     Train(train_cmd::TrainArgs),
+    /// Measure a model set on a corpus: NLL and accuracy against a unigram baseline, and
+    /// how its generated music overlaps the corpus.
+    Eval(eval_cmd::EvalArgs),
+    /// Generate music with a model set and write it as a MIDI file.
+    Generate(generate_cmd::GenerateArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -22,6 +29,8 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => train_cmd::run(args),
+        Command::Eval(args) => eval_cmd::run(args),
+        Command::Generate(args) => generate_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

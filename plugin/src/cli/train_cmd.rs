@@ -86,6 +86,13 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     if let Some(v) = t.validation {
         println!("validation NLL: note {:.4}, offset {:.4}, per onset {:.4}", v.note, v.offset, v.per_onset);
     }
-    println!("wrote {}", opts.out.display());
+    let png = opts.out.join("loss.png");
+    match crate::pictures::loss_curve_png(&report.history, &png) {
+        Ok(()) => println!("wrote {} and its loss curve {}", opts.out.display(), png.display()),
+        Err(e) => {
+            println!("wrote {}", opts.out.display());
+            eprintln!("warning: could not draw {}: {e:#}", png.display());
+        }
+    }
     Ok(())
 }

@@ -180,8 +180,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         },
         training: TrainingInfo {
             steps_done: start_step,
-            train_note_loss: f64::NAN,
-            train_offset_loss: f64::NAN,
+            train_note_loss: 0.0,
+            train_offset_loss: 0.0,
             validation: None,
             seconds: 0.0,
             date: String::new(),
@@ -225,13 +225,21 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             history.push(LossPoint { step: done, note: sum_note / since as f64, offset: sum_offset / since as f64, validation });
             (sum_note, sum_offset, since) = (0.0, 0.0, 0);
             if at_checkpoint {
+                let n = recent.len() as f64;
+                meta.training.train_note_loss = recent.iter().map(|r| r.0).sum::<f64>() / n;
+                meta.training.train_offset_loss = recent.iter().map(|r| r.1).sum::<f64>() / n;
                 meta.training.steps_done = done;
                 meta.training.validation = validation;
                 save_checkpoint(&opts.out, &meta, &note.vars, &offset.vars, &history)?;
-                bar.println(format!(
+                let line = format!(
                     "step {done}: checkpoint saved{}",
                     validation.map_or(String::new(), |v| format!(", validation NLL note {:.3} offset {:.3}", v.note, v.offset))
-                ));
+                );
+                if opts.progress {
+                    bar.println(line);
+                } else {
+                    eprintln!("{line}");
+                }
             }
         }
     }

@@ -1,0 +1,201 @@
+//! The engine: model sampling placed sample-accurately on the host's timeline.
+//!
+//! Onsets are scheduled in beats (next onset = previous onset + offset × tempo scale) and
+//! turned into sample positions only when their buffer comes, through the timeline's anchor.
+//! The event after the next one is sampled ahead, at most one step of each network per
+//! buffer, so no buffer pays for a whole chord's worth of model steps.
+
+use super::generator::EventGenerator;
+use super::timeline::{next_boundary, Anchor, Transport, FREE_RUN_BPM};
+use crate::model::{ModelError, ModelSet};
+
+/// No note lasts longer than this many beats, whatever the gap to the next onset.
+pub const MAX_NOTE_BEATS: f64 = 8.0;
+/// Cap on onsets in one buffer; only reachable with absurd settings, it bounds the work.
+const MAX_ONSETS_PER_BUFFER: usize = 64;
+
+/// The knobs that shape the stream, read every buffer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineParams {
+    /// 0 = always the most likely token; higher = more adventurous.
+    pub temperature: f32,
+    /// Stretches every gap: 2 = half speed.
+    pub tempo_scale: f64,
+    /// Note length as a fraction of the gap to the next onset (0.05–1).
+    pub gate: f64,
+    pub velocity: u8,
+    /// MIDI channel, 0-based.
+    pub channel: u8,
+    /// Start on the next bar line instead of the next beat.
+    pub sync_to_bar: bool,
+}
+
+impl Default for EngineParams {
+    fn default() -> Self {
+        EngineParams { temperature: 0.8, tempo_scale: 1.0, gate: 0.9, velocity: 90, channel: 0, sync_to_bar: false }
+    }
+}
+
+/// A note event at a sample offset inside the current buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineEvent {
+    NoteOn { sample: u32, pitch: u8, velocity: u8, channel: u8 },
+    NoteOff { sample: u32, pitch: u8, channel: u8 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sounding {
+    off_beat: f64,
+    channel: u8,
+}
+
+pub struct Engine {
+    generator: EventGenerator,
+    sample_rate: f64,
+    /// One slot per MIDI pitch: a pitch is either sounding (with its end) or not.
+    sounding: [Option<Sounding>; 128],
+    /// When the next event starts, in beats; `None` until playback starts.
+    next_onset: Option<f64>,
+    anchor: Option<Anchor>,
+    /// Samples processed since construction.
+    clock: i64,
+}
+
+impl Engine {
+    /// Allocates (weights, buffers): build off the audio thread.
+    pub fn new(model: &ModelSet, sample_rate: f64, seed: u64) -> Result<Engine, ModelError> {
+        Ok(Engine {
+            generator: EventGenerator::new(model, seed)?,
+            sample_rate: sample_rate.max(1.0),
+            sounding: [None; 128],
+            next_onset: None,
+            anchor: None,
+            clock: 0,
+        })
+    }
+
+    pub fn set_sample_rate(&mut self, sample_rate: f64) {
+        self.sample_rate = sample_rate.max(1.0);
+        self.anchor = None;
+        self.next_onset = None;
+    }
+
+    pub fn sounding_notes(&self) -> usize {
+        self.sounding.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Ends every sounding note at `sample`.
+    pub fn all_notes_off(&mut self, sample: u32, out: &mut impl FnMut(EngineEvent)) {
+        for (pitch, slot) in self.sounding.iter_mut().enumerate() {
+            if let Some(s) = slot.take() {
+                out(EngineEvent::NoteOff { sample, pitch: pitch as u8, channel: s.channel });
+            }
+        }
+    }
+
+    /// Silence, a fresh hidden state and the seed's RNG streams; playback re-syncs to the
+    /// next beat (or bar).
+    pub fn reset(&mut self, seed: u64, out: &mut impl FnMut(EngineEvent)) {
+        self.all_notes_off(0, out);
+        self.generator.reset(seed);
+        self.anchor = None;
+        self.next_onset = None;
+    }
+
+    /// Works out this buffer's place on the timeline; returns `None` while stopped.
+    fn follow_transport(&mut self, transport: &Transport, sync_to_bar: bool, out: &mut impl FnMut(EngineEvent)) -> Option<Anchor> {
+        let valid_tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0);
+        let host_position = transport.position_beats.filter(|p| p.is_finite());
+        let (playing, bpm, free_run) = match (valid_tempo, host_position) {
+            (Some(bpm), Some(_)) => (transport.playing, bpm, false),
+            (bpm, _) => (true, bpm.unwrap_or(FREE_RUN_BPM), true),
+        };
+        if !playing {
+            if self.anchor.take().is_some() {
+                self.all_notes_off(0, out);
+            }
+            self.next_onset = None;
+            return None;
+        }
+        let restart = |engine: &mut Engine, position: f64| {
+            engine.anchor = Some(Anchor::new(engine.clock, position, bpm, engine.sample_rate, free_run));
+            engine.next_onset = Some(next_boundary(position, transport, sync_to_bar));
+        };
+        match self.anchor {
+            None => restart(self, host_position.unwrap_or(0.0)),
+            Some(a) if a.free_run != free_run => {
+                self.all_notes_off(0, out);
+                restart(self, host_position.unwrap_or(0.0));
+            }
+            Some(a) => {
+                let predicted = a.beat_at(self.clock);
+                let position = if free_run { predicted } else { host_position.unwrap_or(predicted) };
+                // Half a sample of slack: hosts round their positions.
+                let tolerance = 0.5 / a.samples_per_beat + 1e-9;
+                if (position - predicted).abs() > tolerance {
+                    // Loop or locate: silence, and start again from the new place.
+                    self.all_notes_off(0, out);
+                    restart(self, position);
+                } else if bpm != a.bpm {
+                    // Same place, new tempo: the schedule stays in beats.
+                    self.anchor = Some(Anchor::new(self.clock, position, bpm, self.sample_rate, free_run));
+                }
+            }
+        }
+        self.anchor
+    }
+
+    /// Renders one buffer of `frames` samples: calls `out` with this buffer's events in time
+    /// order, each with `sample < frames`.
+    pub fn process(&mut self, frames: u32, transport: &Transport, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+        let temperature = params.temperature.max(0.0);
+        if let Some(anchor) = self.follow_transport(transport, params.sync_to_bar, out) {
+            self.emit_due(frames, &anchor, params, out);
+        }
+        // Prepare ahead: at most one step of each network per buffer.
+        self.generator.work(temperature);
+        self.clock += i64::from(frames);
+    }
+
+    fn emit_due(&mut self, frames: u32, anchor: &Anchor, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+        let clock = self.clock;
+        let relative = |beat: f64| anchor.sample_of(beat) - clock;
+        let mut onsets = 0;
+        loop {
+            let off = self
+                .sounding
+                .iter()
+                .enumerate()
+                .filter_map(|(p, s)| s.map(|s| (relative(s.off_beat), p)))
+                .min();
+            let onset = self.next_onset.filter(|_| onsets < MAX_ONSETS_PER_BUFFER).map(|b| (relative(b), b));
+            match (off, onset) {
+                (Some((at, pitch)), _) if at < i64::from(frames) && onset.is_none_or(|(o, _)| at <= o) => {
+                    let s = self.sounding[pitch].take().expect("slot just seen");
+                    out(EngineEvent::NoteOff { sample: at.max(0) as u32, pitch: pitch as u8, channel: s.channel });
+                }
+                (_, Some((at, beat))) if at < i64::from(frames) => {
+                    self.play_onset(at.max(0) as u32, beat, params, out);
+                    onsets += 1;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn play_onset(&mut self, sample: u32, beat: f64, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+        let event = self.generator.next_event(params.temperature.max(0.0));
+        let gap = self.generator.tables().grid.quarters(event.offset_steps) * params.tempo_scale.clamp(0.01, 100.0);
+        let length = (gap * params.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
+        let channel = params.channel.min(15);
+        for &pitch in event.chord.as_slice() {
+            let slot = &mut self.sounding[usize::from(pitch & 0x7f)];
+            if let Some(s) = slot.take() {
+                out(EngineEvent::NoteOff { sample, pitch, channel: s.channel });
+            }
+            out(EngineEvent::NoteOn { sample, pitch, velocity: params.velocity.clamp(1, 127), channel });
+            *slot = Some(Sounding { off_beat: beat + length, channel });
+        }
+        self.next_onset = Some(beat + gap);
+    }
+}

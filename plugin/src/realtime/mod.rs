@@ -1,0 +1,19 @@
+//! The real-time path: everything the audio thread runs. No plugin-framework types here.
+//!
+//! Construction (`Engine::new`) allocates; after that, `process`, `reset` and
+//! `all_notes_off` do no heap allocation, take no lock, do no I/O, and bound their work.
+
+pub mod dot;
+mod engine;
+mod generator;
+mod lstm;
+mod sampler;
+mod tables;
+mod timeline;
+
+pub use engine::{Engine, EngineEvent, EngineParams, MAX_NOTE_BEATS};
+pub use generator::{Event, EventGenerator};
+pub use lstm::PackedLstm;
+pub use sampler::sample_token;
+pub use tables::TokenTables;
+pub use timeline::Transport;
