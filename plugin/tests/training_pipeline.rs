@@ -66,7 +66,8 @@ fn generated_file_holds_the_requested_notes() {
             let piece = read_piece(&performance_to_smf_bytes(&perf, 0)).unwrap();
             // Distinct (tick, pitch) pairs: what a MIDI reader sees as separate notes.
             assert_eq!(piece.note_count(), notes, "{sub} {notes}");
-            let smf = midly::Smf::parse(&performance_to_smf_bytes(&perf, 0)).unwrap();
+            let bytes = performance_to_smf_bytes(&perf, 0);
+            let smf = midly::Smf::parse(&bytes).unwrap();
             assert_eq!(smf.header.format, midly::Format::Parallel);
         }
         // Same seed, same music; another seed, other music.
@@ -114,13 +115,21 @@ fn eval_report_fields_are_present_and_in_range() {
             assert!((0.0..=1.0).contains(&acc), "{stream} {who} accuracy {acc}");
         }
         assert!(json[stream]["tokens"].as_u64().unwrap() > 100);
-        assert_eq!(json[stream]["unknown_tokens"].as_u64(), Some(0), "min_count 1 on its own training files");
+        // One of the ten files is held out, so a few of its tokens may be unknown.
+        let unknown = json[stream]["unknown_tokens"].as_u64().unwrap();
+        assert!(unknown * 10 < json[stream]["tokens"].as_u64().unwrap(), "{stream}: {unknown} unknown");
     }
     for key in ["pitch_class", "inter_onset_interval", "pitch_range"] {
         let v = json["overlap"][key].as_f64().unwrap();
         assert!((0.0..=1.0 + 1e-9).contains(&v), "{key} {v}");
     }
     assert_eq!(json["generated_notes"], json["notes"]);
+    // On chorales, an Irish model meets chords it never saw: counted, and scored as UNKNOWN.
+    let chorales = dir.path().join("chorales");
+    common::copy_files("bach", 3, &chorales);
+    let foreign = evaluate(&model, &read_corpus(&chorales).unwrap(), None, 1).unwrap();
+    assert!(foreign.note.unknown_tokens > foreign.note.tokens / 2);
+    assert!(foreign.note.model.nll.is_finite() && foreign.note.unigram.nll.is_finite());
     assert_eq!(json["files"].as_u64(), Some(10));
 }
 
