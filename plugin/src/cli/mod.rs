@@ -1,5 +1,6 @@
 //! The `deepmidi` command: train, eval, generate, bench.
 
+mod bench_cmd;
 mod eval_cmd;
 mod generate_cmd;
 mod train_cmd;
@@ -22,6 +23,9 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Generate music with a model set and write it as a MIDI file.
     Generate(generate_cmd::GenerateArgs),
+    /// Print speed figures: training throughput, one LSTM step (candle vs real-time), and
+    /// the cost of the plugin's audio callback.
+    Bench(bench_cmd::BenchArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -31,6 +35,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Train(args) => train_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),
+        Command::Bench(args) => bench_cmd::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -43,13 +43,20 @@ pub struct Losses {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingInfo {
     pub steps_done: usize,
-    /// Mean training loss over the last 100 steps, per stream.
+    /// Mean training loss over the last 100 steps, per stream (NaN, written as null, when
+    /// unknown).
+    #[serde(deserialize_with = "null_as_nan")]
     pub train_note_loss: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub train_offset_loss: f64,
     pub validation: Option<Losses>,
     pub seconds: f64,
     /// RFC 3339, UTC.
     pub date: String,
+}
+
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
