@@ -12,5 +12,8 @@ pub mod corpus;
 pub mod evaluation;
 pub mod generate;
 pub mod model;
+pub mod pictures;
+pub mod sound;
+mod system_files;
 pub mod tokens;
 pub mod training;
