@@ -6,6 +6,7 @@ use deepmidi::corpus::{read_corpus, read_piece, Piece, MAX_CHORD_NOTES};
 use midly::num::{u15, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,16 +16,26 @@ fn note(delta: u32, channel: u8, key: u8, vel: u8) -> TrackEvent<'static> {
         delta: u28::new(delta),
         kind: TrackEventKind::Midi {
             channel: u4::new(channel),
-            message: MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(vel) },
+            message: MidiMessage::NoteOn {
+                key: u7::new(key),
+                vel: u7::new(vel),
+            },
         },
     }
 }
 
 fn smf_bytes(timing: Timing, tracks: Vec<Vec<TrackEvent<'static>>>) -> Vec<u8> {
-    let format = if tracks.len() == 1 { Format::SingleTrack } else { Format::Parallel };
+    let format = if tracks.len() == 1 {
+        Format::SingleTrack
+    } else {
+        Format::Parallel
+    };
     let mut smf = Smf::new(Header::new(format, timing));
     for mut track in tracks {
-        track.push(TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(MetaMessage::EndOfTrack) });
+        track.push(TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+        });
         smf.tracks.push(track);
     }
     let mut out = Vec::new();
@@ -34,8 +45,13 @@ fn smf_bytes(timing: Timing, tracks: Vec<Vec<TrackEvent<'static>>>) -> Vec<u8> {
 
 /// A tune over two tracks: `n` melody notes from `first` upwards over a held bass note.
 fn tune(first: u8, n: u8) -> Vec<u8> {
-    let melody = (0..n).flat_map(|i| [note(0, 0, first + i, 90), note(120, 0, first + i, 0)]).collect();
-    let bass = vec![note(0, 1, first - 12, 70), note(120 * u32::from(n), 1, first - 12, 0)];
+    let melody = (0..n)
+        .flat_map(|i| [note(0, 0, first + i, 90), note(120, 0, first + i, 0)])
+        .collect();
+    let bass = vec![
+        note(0, 1, first - 12, 70),
+        note(120 * u32::from(n), 1, first - 12, 0),
+    ];
     smf_bytes(Timing::Metrical(u15::new(240)), vec![melody, bass])
 }
 
@@ -43,7 +59,9 @@ fn tune(first: u8, n: u8) -> Vec<u8> {
 fn noise(len: usize, mut state: u64) -> Vec<u8> {
     (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 56) as u8
         })
         .collect()
@@ -61,13 +79,35 @@ fn damaged_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let mut missing_track = good.clone();
     missing_track[11] = 5; // the header now declares five tracks; the file holds two
     vec![
-        ("truncated.mid", good[..good.len() / 2].to_vec(), "truncated"),
-        ("wrong-magic.mid", [b"RIFF".as_slice(), &good[4..]].concat(), "not a Standard MIDI File"),
+        (
+            "truncated.mid",
+            good[..good.len() / 2].to_vec(),
+            "truncated",
+        ),
+        (
+            "wrong-magic.mid",
+            [b"RIFF".as_slice(), &good[4..]].concat(),
+            "not a Standard MIDI File",
+        ),
         ("past-end.mid", past_end, "claims 1000 bytes"),
         ("empty.mid", Vec::new(), "not a Standard MIDI File"),
         ("noise-after-header.mid", after_header, ""),
-        ("smpte.mid", smf_bytes(Timing::Timecode(midly::Fps::Fps25, 40), vec![vec![note(0, 0, 60, 90)]]), "SMPTE"),
-        ("drums-only.midi", smf_bytes(Timing::Metrical(u15::new(96)), vec![vec![note(0, 9, 36, 90)]]), "no notes"),
+        (
+            "smpte.mid",
+            smf_bytes(
+                Timing::Timecode(midly::Fps::Fps25, 40),
+                vec![vec![note(0, 0, 60, 90)]],
+            ),
+            "SMPTE",
+        ),
+        (
+            "drums-only.midi",
+            smf_bytes(
+                Timing::Metrical(u15::new(96)),
+                vec![vec![note(0, 9, 36, 90)]],
+            ),
+            "no notes",
+        ),
         ("missing-track.mid", missing_track, "declares 5 tracks"),
         ("all-noise.mid", noise(4096, 11), ""),
     ]
@@ -95,11 +135,19 @@ fn damaged_unreadable_and_looping_entries_are_skipped_with_reasons() {
     for (path, bytes) in &good {
         fs::write(path, bytes).unwrap();
     }
-    fs::write(root.join("notes.txt"), "not a MIDI file, and not named like one").unwrap();
+    fs::write(
+        root.join("notes.txt"),
+        "not a MIDI file, and not named like one",
+    )
+    .unwrap();
     let mut expected_bad: BTreeMap<PathBuf, &str> = BTreeMap::new();
     for (i, (name, bytes, reason)) in damaged_files().into_iter().enumerate() {
         // Alternate between the top folder and a subfolder.
-        let path = if i % 2 == 0 { root.join(name) } else { root.join("reels").join(name) };
+        let path = if i % 2 == 0 {
+            root.join(name)
+        } else {
+            root.join("reels").join(name)
+        };
         fs::write(&path, bytes).unwrap();
         expected_bad.insert(path, reason);
     }
@@ -122,16 +170,29 @@ fn damaged_unreadable_and_looping_entries_are_skipped_with_reasons() {
 
     let result = std::panic::catch_unwind(|| read_corpus(&root));
     set_mode(&locked_dir, 0o755); // so that the temporary folder can be removed
-    let corpus = result.expect("read_corpus panicked").expect("read_corpus failed");
+    let corpus = result
+        .expect("read_corpus panicked")
+        .expect("read_corpus failed");
 
     for skipped in &corpus.skipped {
-        assert!(!skipped.reason.trim().is_empty(), "empty reason for {}", skipped.path.display());
+        assert!(
+            !skipped.reason.trim().is_empty(),
+            "empty reason for {}",
+            skipped.path.display()
+        );
         let shown = skipped.to_string();
-        assert!(shown.contains(&skipped.path.display().to_string()) && shown.contains(&skipped.reason), "{shown}");
+        assert!(
+            shown.contains(&skipped.path.display().to_string()) && shown.contains(&skipped.reason),
+            "{shown}"
+        );
     }
     let mut skipped: BTreeMap<PathBuf, String> = BTreeMap::new();
     for s in &corpus.skipped {
-        assert!(skipped.insert(s.path.clone(), s.reason.clone()).is_none(), "{} skipped twice", s.path.display());
+        assert!(
+            skipped.insert(s.path.clone(), s.reason.clone()).is_none(),
+            "{} skipped twice",
+            s.path.display()
+        );
     }
     if permissions_enforced {
         expected_bad.insert(locked_file.clone(), "denied");
@@ -141,10 +202,19 @@ fn damaged_unreadable_and_looping_entries_are_skipped_with_reasons() {
         assert!(!skipped.contains_key(&locked_file) && !skipped.contains_key(&locked_dir));
     }
     for (path, reason) in &expected_bad {
-        let got = skipped.get(path).unwrap_or_else(|| panic!("{} not skipped; skipped: {skipped:#?}", path.display()));
-        assert!(got.to_lowercase().contains(&reason.to_lowercase()), "{}: {got:?} lacks {reason:?}", path.display());
+        let got = skipped
+            .get(path)
+            .unwrap_or_else(|| panic!("{} not skipped; skipped: {skipped:#?}", path.display()));
+        assert!(
+            got.to_lowercase().contains(&reason.to_lowercase()),
+            "{}: {got:?} lacks {reason:?}",
+            path.display()
+        );
     }
-    let extra: Vec<&PathBuf> = skipped.keys().filter(|p| !expected_bad.contains_key(*p)).collect();
+    let extra: Vec<&PathBuf> = skipped
+        .keys()
+        .filter(|p| !expected_bad.contains_key(*p))
+        .collect();
     assert!(extra.is_empty(), "skipped good entries: {extra:?}");
 
     let mut expected_good: Vec<PathBuf> = good.iter().map(|(p, _)| p.clone()).collect();
@@ -153,13 +223,22 @@ fn damaged_unreadable_and_looping_entries_are_skipped_with_reasons() {
         expected_good.push(locked_dir.join("hidden.mid"));
     }
     expected_good.sort();
-    let mut read: Vec<PathBuf> = corpus.pieces.iter().map(|(source, _)| source.path.clone()).collect();
+    let mut read: Vec<PathBuf> = corpus
+        .pieces
+        .iter()
+        .map(|(source, _)| source.path.clone())
+        .collect();
     read.sort();
     assert_eq!(read, expected_good);
     for (source, piece) in &corpus.pieces {
         assert_eq!(root.join(&source.relative), source.path);
         let bytes = fs::read(&source.path).unwrap();
-        assert_eq!(piece, &read_piece(&bytes).unwrap(), "{}", source.path.display());
+        assert_eq!(
+            piece,
+            &read_piece(&bytes).unwrap(),
+            "{}",
+            source.path.display()
+        );
     }
 }
 
@@ -170,7 +249,28 @@ fn a_folder_of_only_damaged_files_is_an_error_not_a_panic() {
         fs::write(dir.path().join(name), bytes).unwrap();
     }
     let err = read_corpus(dir.path()).unwrap_err();
-    assert!(err.to_string().contains(&format!("({} skipped)", damaged_files().len())), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("({} skipped)", damaged_files().len())),
+        "{err}"
+    );
+}
+
+/// Found by the property test below: a division word of 0x8000 is SMPTE timing with a frame
+/// rate byte of -128, which midly 0.5 negates, overflowing (a panic where overflow checks are
+/// on, as in debug builds).
+#[test]
+fn smpte_division_of_minus_128_frames_is_refused_not_a_panic() {
+    for division in [0x8000u16, 0x80ff, 0xe728, 0xffff] {
+        let mut bytes = b"MThd\0\0\0\x06\0\x00\0\x01".to_vec();
+        bytes.extend(division.to_be_bytes());
+        bytes.extend(b"MTrk\0\0\0\x04\0\xff\x2f\0");
+        let result = std::panic::catch_unwind(|| read_piece(&bytes));
+        assert!(
+            result.expect("read_piece panicked").is_err(),
+            "division {division:#06x}"
+        );
+    }
 }
 
 /// What every piece read from any bytes must satisfy.
@@ -182,7 +282,10 @@ fn check_piece(piece: &Piece) {
     }
     for onset in &piece.onsets {
         assert!(!onset.pitches.is_empty() && onset.pitches.len() <= MAX_CHORD_NOTES);
-        assert!(onset.pitches.windows(2).all(|p| p[0] < p[1]), "pitches not sorted and distinct");
+        assert!(
+            onset.pitches.windows(2).all(|p| p[0] < p[1]),
+            "pitches not sorted and distinct"
+        );
         assert!(onset.pitches.iter().all(|&p| p <= 127));
     }
     assert!(piece.end_tick >= piece.onsets.last().unwrap().tick);
@@ -202,7 +305,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Set(i, b)),
         (any::<usize>(), 1u8..=255).prop_map(|(i, b)| Mutation::Flip(i, b)),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
         (any::<usize>(), 1usize..32).prop_map(|(i, n)| Mutation::Remove(i, n)),
         any::<usize>().prop_map(Mutation::Truncate),
     ]
@@ -234,7 +338,14 @@ fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
 }
 
 proptest! {
-    // PROPTEST_CASES sets the number of cases (256 by default).
+    // PROPTEST_CASES sets the number of cases (256 by default). A failing case is saved in
+    // the file below (relative to plugin/) and tried first on later runs.
+    #![proptest_config(ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/corpus_robustness.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn read_piece_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {

@@ -9,7 +9,10 @@ fn a_bogus_soundfont_variable_says_what_to_install() {
     let result = find_soundfont();
     std::env::remove_var(SOUNDFONT_ENV);
     let err = result.expect_err("a SoundFont path that does not exist was accepted");
-    assert!(err.contains("/nonexistent/deepmidi-test/piano.sf2"), "{err}");
+    assert!(
+        err.contains("/nonexistent/deepmidi-test/piano.sf2"),
+        "{err}"
+    );
     assert!(err.contains("apt-get install fluid-soundfont-gm"), "{err}");
     assert!(err.contains("DEEPMIDI_SOUNDFONT"), "{err}");
 }
