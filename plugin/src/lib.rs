@@ -13,6 +13,8 @@ pub mod evaluation;
 pub mod generate;
 pub mod model;
 pub mod pictures;
+pub mod plugin_shell;
+pub mod realtime;
 pub mod sound;
 mod system_files;
 pub mod tokens;
