@@ -1,0 +1,18 @@
+//! Test hosts for the built DeepMIDI bundles.
+//!
+//! The plugin is loaded from `target/bundled/` exactly as a DAW loads it: a CLAP host on
+//! `clack-host` ([`clap_host`]) and a VST3 host on the `vst3` bindings ([`vst3_host`]). Both
+//! implement [`host::PluginHost`], so the scenarios (in `tests/`) drive them the same way: a
+//! simulated transport ([`transport`]) in, captured note events ([`capture`]) out.
+//!
+//! Bundles are found by path and never built by the tests: a missing bundle fails the test
+//! with the command that builds it ([`bundles`]).
+
+pub mod bundles;
+pub mod capture;
+pub mod clap_host;
+pub mod fixture;
+pub mod host;
+pub mod scenario;
+pub mod transport;
+pub mod vst3_host;

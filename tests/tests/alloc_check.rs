@@ -1,0 +1,75 @@
+//! No heap allocation on the audio thread: the debug CLAP built with `assert_process_allocs`
+//! (`cargo xtask bundle-alloc-check`) aborts the process on any allocation inside `process`,
+//! so the minute of playing runs in a child process and the test reads its fate.
+
+use deepmidi_host_tests::bundles;
+use deepmidi_host_tests::clap_host::ClapHost;
+use deepmidi_host_tests::fixture::{setup, BROKEN_MODEL, TEST_MODEL};
+use deepmidi_host_tests::host::{select_model, set_param_text, PluginHost, Session};
+use std::process::Command;
+
+const CHILD: &str = "DEEPMIDI_ALLOC_CHECK_CHILD";
+
+#[test]
+fn clap_debug_build_allocates_nothing_while_processing_for_a_minute() {
+    // Fail here, with the build command, rather than in the child.
+    let library = bundles::alloc_check_clap_library();
+    setup();
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "alloc_check_child_plays_one_minute",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD, &library)
+        .output()
+        .expect("run the child test");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the alloc-check run failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}
+
+/// The child's part (does nothing unless started by the test above).
+#[test]
+fn alloc_check_child_plays_one_minute() {
+    let Some(library) = std::env::var_os(CHILD) else {
+        return;
+    };
+    setup();
+    let mut host = ClapHost::load(std::path::Path::new(&library));
+    select_model(&mut host, TEST_MODEL);
+    let mut s = Session::new(host, 120.0);
+    // Every audio-thread path: plain playing, parameter moves, seed change, reset, model
+    // switch (to the fallback and back), bypass, stop, loop jump, tempo change.
+    s.run_random(15.0, 1);
+    set_param_text(&mut s.host, "Temperature", "1.7");
+    set_param_text(&mut s.host, "Gate", "0.2");
+    set_param_text(&mut s.host, "Seed", "9");
+    s.run_random(5.0, 2);
+    s.host.set_param("Reset", 1.0);
+    s.run_random(2.0, 3);
+    s.host.set_param("Reset", 0.0);
+    select_model(&mut s.host, BROKEN_MODEL);
+    s.run_random(5.0, 4);
+    select_model(&mut s.host, TEST_MODEL);
+    s.run_random(5.0, 5);
+    s.host.set_param("Bypass", 1.0);
+    s.run_random(3.0, 6);
+    s.host.set_param("Bypass", 0.0);
+    s.transport.playing = false;
+    s.run_random(3.0, 7);
+    s.transport.playing = true;
+    s.transport.loop_beats = Some((0.0, 8.0));
+    s.run_random(10.0, 8);
+    s.transport.loop_beats = None;
+    s.transport.set_tempo(150.0);
+    s.run_random(7.0, 9);
+    s.capture.assert_clean("alloc check");
+    assert!(s.capture.note_ons().count() > 0);
+}
