@@ -224,8 +224,8 @@ impl DeepMidi {
 impl Plugin for DeepMidi {
     const NAME: &'static str = "DeepMIDI";
     const VENDOR: &'static str = "DeepMIDI";
-    const URL: &'static str = "https://github.com/deepmidi/deepmidi";
-    const EMAIL: &'static str = "deepmidi@example.invalid";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     // Silent stereo output: hosts that refuse MIDI-only plugins still load it.
