@@ -27,34 +27,44 @@ fn stop_and_check<H: PluginHost>(s: &mut Session<H>, what: &str) {
     );
 }
 
-#[test]
-fn clap_ten_minutes_random_buffers_pair_every_note_on_the_grid() {
-    let mut s = Session::new(clap(), 120.0);
-    s.run_random(600.0, 7);
-    stop_and_check(&mut s, "10 minutes of random buffers");
+/// Plays `seconds` of random buffers at 120 BPM, stops, and checks that every note-on got
+/// its note-off and that every onset lies within a sample of the 1/24-beat grid.
+fn play_on_the_grid(host: ClapHost, seconds: f64, seed: u64, what: &str) -> Capture {
+    let mut s = Session::new(host, 120.0);
+    s.run_random(seconds, seed);
+    stop_and_check(&mut s, what);
     let onsets = s.capture.onset_times();
+    let min_onsets = (seconds / 3.0) as usize;
     assert!(
-        onsets.len() > 200,
-        "only {} onsets in 10 minutes",
+        onsets.len() > min_onsets,
+        "{what}: only {} onsets",
         onsets.len()
     );
     let bad = off_grid(&onsets, grid_step(120.0, 1.0), 1.0);
     assert!(
         bad.is_empty(),
-        "{} of {} onsets off the 1/24-beat grid, e.g. {:?}",
+        "{what}: {} of {} onsets off the 1/24-beat grid, e.g. {:?}",
         bad.len(),
         onsets.len(),
         &bad[..bad.len().min(5)]
     );
     let ons = s.capture.note_ons().count();
-    let offs = s.capture.events.len() - ons;
-    assert_eq!(ons, offs);
+    assert_eq!(
+        ons * 2,
+        s.capture.events.len(),
+        "{what}: note-ons and note-offs differ in number"
+    );
     eprintln!(
-        "10 minutes: {} buffers, {ons} notes, {} onsets, pitch entropy {:.2} bits",
+        "{what}: {} buffers, {ons} notes, pitch entropy {:.2} bits",
         s.capture.buffers,
-        onsets.len(),
         s.capture.pitch_entropy()
     );
+    s.capture
+}
+
+#[test]
+fn clap_ten_minutes_random_buffers_pair_every_note_on_the_grid() {
+    play_on_the_grid(clap(), 600.0, 7, "10 minutes of random buffers");
 }
 
 #[test]
@@ -334,21 +344,16 @@ fn clap_descriptor_and_parameters() {
     assert_eq!(value_text(&mut host, "Velocity"), "90");
 }
 
-#[test]
-fn clap_model_list_has_the_shipped_and_user_models() {
-    let fixture = setup();
-    let mut host = ClapHost::load(&bundles::clap_library());
-    let steps = host.param_steps("Model").unwrap();
-    let list: Vec<String> = (0..=steps)
-        .map(|k| host.param_text("Model", f64::from(k) / f64::from(steps)))
-        .collect();
-    let mut shipped: Vec<String> = std::fs::read_dir(workspace_root().join("models"))
+/// The complete model folders in `models/` (what the bundle embeds when built after them).
+fn shipped_models() -> Vec<String> {
+    let folders = std::fs::read_dir(workspace_root().join("models"))
         .map(|d| {
             d.filter_map(|e| e.ok())
                 .map(|e| e.path())
                 .collect::<Vec<_>>()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let mut shipped: Vec<String> = folders
         .into_iter()
         .filter(|p| {
             ["model.json", "note.safetensors", "offset.safetensors"]
@@ -358,11 +363,42 @@ fn clap_model_list_has_the_shipped_and_user_models() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     shipped.sort();
+    shipped
+}
+
+#[test]
+fn clap_each_built_in_model_plays_on_the_grid() {
+    let shipped = shipped_models();
+    if shipped.is_empty() {
+        eprintln!("no complete model folder in models/: no built-in model to play");
+    }
+    for name in shipped {
+        setup();
+        let mut host = ClapHost::load(&bundles::clap_library());
+        select_model(&mut host, &name);
+        let started = std::time::Instant::now();
+        play_on_the_grid(host, 60.0, 13, &format!("built-in model {name}"));
+        eprintln!(
+            "{name}: a minute in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+#[test]
+fn clap_model_list_has_the_shipped_and_user_models() {
+    let fixture = setup();
+    let mut host = ClapHost::load(&bundles::clap_library());
+    let steps = host.param_steps("Model").unwrap();
+    let list: Vec<String> = (0..=steps)
+        .map(|k| host.param_text("Model", f64::from(k) / f64::from(steps)))
+        .collect();
+    let shipped = shipped_models();
     // Built-in models first, in name order (the bundle must have been built after they landed).
     assert_eq!(
         list[..shipped.len().min(list.len())],
         shipped[..],
-        "built-in models in {list:?}"
+        "built-in models in {list:?}: rebuild the bundle after adding models"
     );
     for user in [BROKEN_MODEL, TEST_MODEL] {
         assert!(
