@@ -262,6 +262,16 @@ fn write_string128(dest: &mut String128, s: &str) {
     }
 }
 
+/// A NUL-terminated `char8` array as text.
+fn c_text(chars: &[char8]) -> String {
+    let bytes: Vec<u8> = chars
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 fn read_string128(s: &String128) -> String {
     let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
     String::from_utf16_lossy(&s[..end])
@@ -274,6 +284,8 @@ struct Vst3Param {
 }
 
 pub struct Vst3Host {
+    /// The audio module class's sub-categories ("Instrument|Generator").
+    pub sub_categories: String,
     component: ComPtr<IComponent>,
     processor: ComPtr<IAudioProcessor>,
     controller: ComPtr<IEditController>,
@@ -319,17 +331,19 @@ impl Vst3Host {
                 .expect("a factory");
 
             let mut cid = None;
+            let mut sub_categories = String::new();
+            let factory2 = factory.cast::<IPluginFactory2>();
             for i in 0..factory.countClasses() {
                 let mut info: PClassInfo = std::mem::zeroed();
                 assert_eq!(factory.getClassInfo(i, &mut info), kResultOk);
-                let category: Vec<u8> = info
-                    .category
-                    .iter()
-                    .take_while(|&&c| c != 0)
-                    .map(|&c| c as u8)
-                    .collect();
-                if category == AUDIO_MODULE_CLASS {
+                if c_text(&info.category) == String::from_utf8_lossy(AUDIO_MODULE_CLASS) {
                     cid = Some(info.cid);
+                    if let Some(f2) = &factory2 {
+                        let mut info2: PClassInfo2 = std::mem::zeroed();
+                        if f2.getClassInfo2(i, &mut info2) == kResultOk {
+                            sub_categories = c_text(&info2.subCategories);
+                        }
+                    }
                 }
             }
             let cid = cid.expect("an audio module class");
@@ -368,6 +382,7 @@ impl Vst3Host {
                 }
             }
             Vst3Host {
+                sub_categories,
                 component,
                 processor,
                 controller,

@@ -9,9 +9,10 @@ use deepmidi_host_tests::scenario::{clap, param_values, vst3};
 use deepmidi_host_tests::vst3_host::Vst3Host;
 
 #[test]
-fn vst3_has_a_silent_stereo_output_and_an_event_output() {
+fn vst3_is_an_instrument_generator_with_audio_and_event_outputs() {
     let host = vst3();
     assert_eq!(host.output_buses(), (1, 1));
+    assert_eq!(host.sub_categories, "Instrument|Generator");
 }
 
 #[test]
