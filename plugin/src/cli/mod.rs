@@ -8,7 +8,11 @@ mod train_cmd;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "deepmidi", version, about = "Train LSTM note and offset models on MIDI files, evaluate them, and generate music")]
+#[command(
+    name = "deepmidi",
+    version,
+    about = "Train LSTM note and offset models on MIDI files, evaluate them, and generate music"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,6 +30,12 @@ enum Command {
     /// Print speed figures: training throughput, one LSTM step (candle vs real-time), and
     /// the cost of the plugin's audio callback.
     Bench(bench_cmd::BenchArgs),
+    /// Redraw a model set's loss curve (loss.png) from its history.json.
+    LossCurve {
+        /// Model set folder.
+        #[arg(long)]
+        model: std::path::PathBuf,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -36,6 +46,10 @@ pub fn main() -> std::process::ExitCode {
         Command::Eval(args) => eval_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
+        Command::LossCurve { model } => crate::training::read_history(&model)
+            .map_err(anyhow::Error::from)
+            .and_then(|h| crate::pictures::loss_curve_png(&h, &model.join("loss.png")))
+            .map(|()| println!("wrote {}", model.join("loss.png").display())),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

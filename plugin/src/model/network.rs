@@ -21,7 +21,8 @@ pub struct NetworkShape {
 struct LstmLayer {
     w_ih: Tensor,
     w_hh: Tensor,
-    bias: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
     units: usize,
 }
 
@@ -41,17 +42,26 @@ impl LstmLayer {
         let w_hh = vb.get_with_hints((4 * units, units), "weight_hh_l0", init)?;
         let b_ih = vb.get_with_hints(4 * units, "bias_ih_l0", init)?;
         let b_hh = vb.get_with_hints(4 * units, "bias_hh_l0", init)?;
-        Ok(LstmLayer { w_ih, w_hh, bias: (b_ih + b_hh)?, units })
+        Ok(LstmLayer {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            units,
+        })
     }
 
     /// xs: (batch, time, inputs) → (batch, time, units), and the final (h, c).
     fn forward(&self, xs: &Tensor, h0: &Tensor, c0: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
         let (b, t, inputs) = xs.dims3()?;
         let u = self.units;
+        // Summed here, not once at construction: the optimiser updates the two bias
+        // variables in place, and a sum computed earlier would keep their initial values.
+        let bias = (&self.b_ih + &self.b_hh)?;
         let projected = xs
             .reshape((b * t, inputs))?
             .matmul(&self.w_ih.t()?)?
-            .broadcast_add(&self.bias)?
+            .broadcast_add(&bias)?
             .reshape((b, t, 4 * u))?;
         let w_hh_t = self.w_hh.t()?;
         let (mut h, mut c) = (h0.clone(), c0.clone());
@@ -91,7 +101,13 @@ impl Network {
             })
             .collect::<Result<Vec<_>>>()?;
         let head = candle_nn::linear(shape.units, shape.vocab, vb.pp("head"))?;
-        Ok(Network { embedding, layers, head, dropout, shape })
+        Ok(Network {
+            embedding,
+            layers,
+            head,
+            dropout,
+            shape,
+        })
     }
 
     pub fn shape(&self) -> NetworkShape {
@@ -101,13 +117,24 @@ impl Network {
     pub fn zero_state(&self, batch: usize) -> Result<LstmState> {
         let dev = self.head.weight().device();
         let z = Tensor::zeros((batch, self.shape.units), DType::F32, dev)?;
-        Ok(LstmState { h: vec![z.clone(); self.layers.len()], c: vec![z; self.layers.len()] })
+        Ok(LstmState {
+            h: vec![z.clone(); self.layers.len()],
+            c: vec![z; self.layers.len()],
+        })
     }
 
     /// tokens: (batch, time) u32 → logits (batch, time, vocab). Dropout only when `train`.
-    pub fn forward(&self, tokens: &Tensor, state: &LstmState, train: bool) -> Result<(Tensor, LstmState)> {
+    pub fn forward(
+        &self,
+        tokens: &Tensor,
+        state: &LstmState,
+        train: bool,
+    ) -> Result<(Tensor, LstmState)> {
         let mut xs = self.embedding.forward(tokens)?;
-        let mut next = LstmState { h: Vec::new(), c: Vec::new() };
+        let mut next = LstmState {
+            h: Vec::new(),
+            c: Vec::new(),
+        };
         for (l, layer) in self.layers.iter().enumerate() {
             if l > 0 && train && self.dropout > 0.0 {
                 xs = candle_nn::ops::dropout(&xs, self.dropout)?;
@@ -118,7 +145,10 @@ impl Network {
             xs = ys;
         }
         let (b, t, u) = xs.dims3()?;
-        let logits = self.head.forward(&xs.reshape((b * t, u))?)?.reshape((b, t, self.shape.vocab))?;
+        let logits =
+            self.head
+                .forward(&xs.reshape((b * t, u))?)?
+                .reshape((b, t, self.shape.vocab))?;
         Ok((logits, next))
     }
 
@@ -126,6 +156,9 @@ impl Network {
     pub fn loss(&self, inputs: &Tensor, targets: &Tensor, train: bool) -> Result<Tensor> {
         let (b, t) = inputs.dims2()?;
         let (logits, _) = self.forward(inputs, &self.zero_state(b)?, train)?;
-        candle_nn::loss::cross_entropy(&logits.reshape((b * t, self.shape.vocab))?, &targets.flatten_all()?)
+        candle_nn::loss::cross_entropy(
+            &logits.reshape((b * t, self.shape.vocab))?,
+            &targets.flatten_all()?,
+        )
     }
 }

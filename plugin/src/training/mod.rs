@@ -6,5 +6,6 @@ mod dataset;
 mod trainer;
 
 pub use batches::WindowSampler;
+pub use checkpoint::read_history;
 pub use dataset::{Dataset, EncodedPiece};
 pub use trainer::{train, LossPoint, TrainOptions, TrainReport};
