@@ -10,7 +10,8 @@ fn packed_lstm_matches_candle_over_1000_random_steps() {
     let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
     let mut checked = 0;
     for name in ["irish", "bach"] {
-        let set = load_model_set(&models.join(name)).unwrap_or_else(|e| panic!("shipped model {name}: {e}"));
+        let set = load_model_set(&models.join(name))
+            .unwrap_or_else(|e| panic!("shipped model {name}: {e}"));
         for kind in [StreamKind::Note, StreamKind::Offset] {
             let mut reference = set.reference(kind).unwrap();
             let mut packed = PackedLstm::new(&set, kind).unwrap();

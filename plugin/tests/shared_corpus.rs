@@ -21,7 +21,11 @@ fn count_with_midly(dir: &std::path::Path) -> (usize, usize, usize, usize, usize
             let mut tick = 0u64;
             for ev in track {
                 tick += u64::from(ev.delta.as_int());
-                if let TrackEventKind::Midi { channel, message: MidiMessage::NoteOn { key, vel } } = ev.kind {
+                if let TrackEventKind::Midi {
+                    channel,
+                    message: MidiMessage::NoteOn { key, vel },
+                } = ev.kind
+                {
                     if vel > 0 && channel != 9 {
                         note_ons += 1;
                         by_tick.entry(tick).or_default().insert(key.as_int());
@@ -45,14 +49,29 @@ fn shared_corpus_matches_independent_count() {
         let corpus = read_corpus(&dir).unwrap();
         assert!(corpus.skipped.is_empty(), "{sub}: {:?}", corpus.skipped);
         let (files, note_ons, notes, onsets, chords) = count_with_midly(&dir);
-        assert_eq!((files, note_ons), (readme_files, readme_note_ons), "{sub}: independent count vs README");
+        assert_eq!(
+            (files, note_ons),
+            (readme_files, readme_note_ons),
+            "{sub}: independent count vs README"
+        );
         assert_eq!(corpus.pieces.len(), files, "{sub} files");
         let ours_notes: usize = corpus.pieces.iter().map(|(_, p)| p.note_count()).sum();
         let ours_onsets: usize = corpus.pieces.iter().map(|(_, p)| p.onsets.len()).sum();
-        let ours_chords: usize = corpus.pieces.iter().map(|(_, p)| p.onsets.iter().filter(|o| o.pitches.len() > 1).count()).sum();
-        assert_eq!((ours_notes, ours_onsets, ours_chords), (notes, onsets, chords), "{sub} notes/onsets/chords");
+        let ours_chords: usize = corpus
+            .pieces
+            .iter()
+            .map(|(_, p)| p.onsets.iter().filter(|o| o.pitches.len() > 1).count())
+            .sum();
+        assert_eq!(
+            (ours_notes, ours_onsets, ours_chords),
+            (notes, onsets, chords),
+            "{sub} notes/onsets/chords"
+        );
         if sub == "bach" {
-            assert!(chords * 2 > onsets, "chorales are mostly chords: {chords} of {onsets}");
+            assert!(
+                chords * 2 > onsets,
+                "chorales are mostly chords: {chords} of {onsets}"
+            );
         }
     }
 }

@@ -30,18 +30,43 @@ fn micros(start: Instant, n: usize) -> f64 {
 pub fn run(a: BenchArgs) -> Result<()> {
     let set = load_model_set(&a.model)?;
     let h = &set.meta.hyper;
-    println!("model {} ({}), {} layers x {} units, embedding {}", set.meta.name, a.model.display(), h.layers, h.units, h.embedding);
+    println!(
+        "model {} ({}), {} layers x {} units, embedding {}",
+        set.meta.name,
+        a.model.display(),
+        h.layers,
+        h.units,
+        h.embedding
+    );
     println!("{:<52} {:>14}", "figure", "value");
 
     // Training throughput at the default training size (3 x 128, batch 32 x 64).
-    let shape = NetworkShape { vocab: set.meta.note_vocab.len(), embedding: 64, units: 128, layers: 3 };
+    let shape = NetworkShape {
+        vocab: set.meta.note_vocab.len(),
+        embedding: 64,
+        units: 128,
+        layers: 3,
+    };
     let vars = VarMap::new();
-    let net = Network::new(shape, 0.2, VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu))?;
-    let mut opt = AdamW::new(vars.all_vars(), ParamsAdamW { lr: 1e-3, weight_decay: 0.0, ..Default::default() })?;
+    let net = Network::new(
+        shape,
+        0.2,
+        VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu),
+    )?;
+    let mut opt = AdamW::new(
+        vars.all_vars(),
+        ParamsAdamW {
+            lr: 1e-3,
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )?;
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
     let (b, t) = (32, 64);
     let mut batch = || -> Result<Tensor> {
-        let v: Vec<u32> = (0..b * t).map(|_| rng.random_range(1..shape.vocab as u32)).collect();
+        let v: Vec<u32> = (0..b * t)
+            .map(|_| rng.random_range(1..shape.vocab as u32))
+            .collect();
         Ok(Tensor::from_vec(v, (b, t), &Device::Cpu)?)
     };
     let (x, y) = (batch()?, batch()?);
@@ -52,7 +77,11 @@ pub fn run(a: BenchArgs) -> Result<()> {
         opt.backward_step(&net.loss(&x, &y, true)?)?;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{:<52} {:>14.0}", "training throughput, default size (tokens/s)", (a.train_steps * b * t) as f64 / secs);
+    println!(
+        "{:<52} {:>14.0}",
+        "training throughput, default size (tokens/s)",
+        (a.train_steps * b * t) as f64 / secs
+    );
 
     // One inference step at batch 1: candle's stock LSTM vs the packed real-time one.
     for kind in [StreamKind::Note, StreamKind::Offset] {
@@ -64,14 +93,22 @@ pub fn run(a: BenchArgs) -> Result<()> {
         for &tok in &tokens[..n] {
             reference.step(tok)?;
         }
-        println!("{:<52} {:>14.1}", format!("{kind:?} step, candle LSTM, batch 1 (µs)"), micros(start, n));
+        println!(
+            "{:<52} {:>14.1}",
+            format!("{kind:?} step, candle LSTM, batch 1 (µs)"),
+            micros(start, n)
+        );
         for (name, kernel) in dot::kernels() {
             let mut packed = PackedLstm::with_kernel(&set, kind, kernel)?;
             let start = Instant::now();
             for &tok in &tokens {
                 std::hint::black_box(packed.step(tok));
             }
-            println!("{:<52} {:>14.1}", format!("{kind:?} step, real-time LSTM, {name} (µs)"), micros(start, a.steps));
+            println!(
+                "{:<52} {:>14.1}",
+                format!("{kind:?} step, real-time LSTM, {name} (µs)"),
+                micros(start, a.steps)
+            );
         }
     }
 
@@ -79,7 +116,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let sr = 48_000.0;
     let frames = 128u32;
     let mut engine = Engine::new(&set, sr, 1)?;
-    let params = EngineParams { temperature: 1.0, ..Default::default() };
+    let params = EngineParams {
+        temperature: 1.0,
+        ..Default::default()
+    };
     let buffers = (60.0 * sr / f64::from(frames)) as usize;
     let (mut total, mut worst, mut notes) = (0.0f64, 0.0f64, 0usize);
     for i in 0..buffers {
@@ -90,14 +130,27 @@ pub fn run(a: BenchArgs) -> Result<()> {
             ..Default::default()
         };
         let start = Instant::now();
-        engine.process(frames, &transport, &params, &mut |e| notes += usize::from(matches!(e, EngineEvent::NoteOn { .. })));
+        engine.process(frames, &transport, &params, &mut |e| {
+            notes += usize::from(matches!(e, EngineEvent::NoteOn { .. }))
+        });
         let s = start.elapsed().as_secs_f64();
         total += s;
         worst = worst.max(s);
     }
     let budget = f64::from(frames) / sr;
-    println!("{:<52} {:>13.3}%", "process(), 128 samples @ 48 kHz, mean of real time", 100.0 * total / buffers as f64 / budget);
-    println!("{:<52} {:>13.3}%", "process(), 128 samples @ 48 kHz, worst of real time", 100.0 * worst / budget);
-    println!("{:<52} {:>14}", "notes played in the simulated minute", notes);
+    println!(
+        "{:<52} {:>13.3}%",
+        "process(), 128 samples @ 48 kHz, mean of real time",
+        100.0 * total / buffers as f64 / budget
+    );
+    println!(
+        "{:<52} {:>13.3}%",
+        "process(), 128 samples @ 48 kHz, worst of real time",
+        100.0 * worst / budget
+    );
+    println!(
+        "{:<52} {:>14}",
+        "notes played in the simulated minute", notes
+    );
     Ok(())
 }

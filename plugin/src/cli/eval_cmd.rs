@@ -34,7 +34,8 @@ pub fn run(a: EvalArgs) -> Result<()> {
     print!("{}", report.table());
     let json_path = a.json.unwrap_or_else(|| a.model.join("eval.json"));
     let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&json_path, json + "\n").with_context(|| format!("cannot write {}", json_path.display()))?;
+    std::fs::write(&json_path, json + "\n")
+        .with_context(|| format!("cannot write {}", json_path.display()))?;
     println!("wrote {}", json_path.display());
     Ok(())
 }

@@ -43,15 +43,25 @@ pub struct GenerateArgs {
 }
 
 pub fn run(a: GenerateArgs) -> Result<()> {
-    anyhow::ensure!(a.temperature >= 0.0 && a.temperature.is_finite(), "--temperature must be 0 or more");
-    anyhow::ensure!(a.tempo_scale > 0.0 && a.tempo_scale.is_finite(), "--tempo-scale must be positive");
-    anyhow::ensure!((0.05..=1.0).contains(&a.gate), "--gate must be between 0.05 and 1");
+    anyhow::ensure!(
+        a.temperature >= 0.0 && a.temperature.is_finite(),
+        "--temperature must be 0 or more"
+    );
+    anyhow::ensure!(
+        a.tempo_scale > 0.0 && a.tempo_scale.is_finite(),
+        "--tempo-scale must be positive"
+    );
+    anyhow::ensure!(
+        (0.05..=1.0).contains(&a.gate),
+        "--gate must be between 0.05 and 1"
+    );
     anyhow::ensure!(a.bpm > 0.0 && a.bpm.is_finite(), "--bpm must be positive");
     anyhow::ensure!((1..=127).contains(&a.velocity), "--velocity must be 1-127");
     let model = load_model_set(&a.model)?;
     let primer = match &a.primer {
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read primer {}", path.display()))?;
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read primer {}", path.display()))?;
             Some(read_piece(&bytes).with_context(|| format!("primer {}", path.display()))?)
         }
         None => None,
@@ -83,7 +93,11 @@ pub fn run(a: GenerateArgs) -> Result<()> {
     if let Some(wav) = &a.wav {
         let soundfont = crate::sound::find_soundfont().map_err(anyhow::Error::msg)?;
         crate::sound::render_wav(&perf, &soundfont, 44_100, wav)?;
-        println!("wrote {} (SoundFont {})", wav.display(), soundfont.display());
+        println!(
+            "wrote {} (SoundFont {})",
+            wav.display(),
+            soundfont.display()
+        );
     }
     Ok(())
 }

@@ -82,13 +82,23 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         "trained {} ({:?} mode) on {} files for {} steps in {:.0} s",
         report.meta.name, report.meta.mode, report.meta.corpus.train_files, t.steps_done, t.seconds
     );
-    println!("train loss: note {:.4}, offset {:.4}", t.train_note_loss, t.train_offset_loss);
+    println!(
+        "train loss: note {:.4}, offset {:.4}",
+        t.train_note_loss, t.train_offset_loss
+    );
     if let Some(v) = t.validation {
-        println!("validation NLL: note {:.4}, offset {:.4}, per onset {:.4}", v.note, v.offset, v.per_onset);
+        println!(
+            "validation NLL: note {:.4}, offset {:.4}, per onset {:.4}",
+            v.note, v.offset, v.per_onset
+        );
     }
     let png = opts.out.join("loss.png");
     match crate::pictures::loss_curve_png(&report.history, &png) {
-        Ok(()) => println!("wrote {} and its loss curve {}", opts.out.display(), png.display()),
+        Ok(()) => println!(
+            "wrote {} and its loss curve {}",
+            opts.out.display(),
+            png.display()
+        ),
         Err(e) => {
             println!("wrote {}", opts.out.display());
             eprintln!("warning: could not draw {}: {e:#}", png.display());

@@ -55,14 +55,19 @@ pub fn read_corpus(folder: &Path) -> Result<Corpus, CorpusError> {
     }
     let mut pieces = Vec::new();
     let mut skipped = Vec::new();
-    for entry in walkdir::WalkDir::new(folder).follow_links(true).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(folder)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().unwrap_or(folder).to_path_buf();
                 let reason = match e.loop_ancestor() {
                     Some(a) => format!("symbolic link loop back to {}", a.display()),
-                    None => e.io_error().map_or_else(|| e.to_string(), |io| io.to_string()),
+                    None => e
+                        .io_error()
+                        .map_or_else(|| e.to_string(), |io| io.to_string()),
                 };
                 skipped.push(SkippedFile { path, reason });
                 continue;
@@ -84,7 +89,10 @@ pub fn read_corpus(folder: &Path) -> Result<Corpus, CorpusError> {
         }
     }
     if pieces.is_empty() {
-        return Err(CorpusError::Empty { folder: folder.to_path_buf(), skipped: skipped.len() });
+        return Err(CorpusError::Empty {
+            folder: folder.to_path_buf(),
+            skipped: skipped.len(),
+        });
     }
     pieces.sort_by(|a, b| a.0.relative.cmp(&b.0.relative));
     let name = folder
@@ -92,5 +100,9 @@ pub fn read_corpus(folder: &Path) -> Result<Corpus, CorpusError> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "corpus".into());
-    Ok(Corpus { name, pieces, skipped })
+    Ok(Corpus {
+        name,
+        pieces,
+        skipped,
+    })
 }

@@ -77,8 +77,12 @@ fn check_chunks(bytes: &[u8]) -> Result<(), PieceError> {
             )));
         }
         let id = &bytes[pos..pos + 4];
-        let len = u32::from_be_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]])
-            as usize;
+        let len = u32::from_be_bytes([
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ]) as usize;
         let end = pos
             .checked_add(8)
             .and_then(|p| p.checked_add(len))
@@ -148,7 +152,11 @@ pub fn read_piece(bytes: &[u8]) -> Result<Piece, PieceError> {
             Onset { tick, pitches }
         })
         .collect();
-    Ok(Piece { ticks_per_quarter, onsets, end_tick })
+    Ok(Piece {
+        ticks_per_quarter,
+        onsets,
+        end_tick,
+    })
 }
 
 #[cfg(test)]
@@ -157,12 +165,18 @@ mod tests {
     use midly::{num::*, Format, Header, TrackEvent};
 
     fn ev(delta: u32, kind: TrackEventKind<'static>) -> TrackEvent<'static> {
-        TrackEvent { delta: u28::new(delta), kind }
+        TrackEvent {
+            delta: u28::new(delta),
+            kind,
+        }
     }
     fn on(ch: u8, key: u8, vel: u8) -> TrackEventKind<'static> {
         TrackEventKind::Midi {
             channel: u4::new(ch),
-            message: MidiMessage::NoteOn { key: u7::new(key), vel: u7::new(vel) },
+            message: MidiMessage::NoteOn {
+                key: u7::new(key),
+                vel: u7::new(vel),
+            },
         }
     }
     fn write(format: Format, timing: Timing, tracks: Vec<Vec<TrackEvent<'static>>>) -> Vec<u8> {
@@ -182,14 +196,35 @@ mod tests {
             Format::Parallel,
             Timing::Metrical(u15::new(96)),
             vec![
-                vec![ev(0, on(0, 60, 90)), ev(96, on(0, 60, 0)), ev(0, on(0, 62, 80)), ev(48, on(0, 62, 0))],
-                vec![ev(0, on(1, 64, 70)), ev(96, on(9, 36, 100)), ev(10, on(1, 64, 0))],
+                vec![
+                    ev(0, on(0, 60, 90)),
+                    ev(96, on(0, 60, 0)),
+                    ev(0, on(0, 62, 80)),
+                    ev(48, on(0, 62, 0)),
+                ],
+                vec![
+                    ev(0, on(1, 64, 70)),
+                    ev(96, on(9, 36, 100)),
+                    ev(10, on(1, 64, 0)),
+                ],
             ],
         );
         let piece = read_piece(&bytes).unwrap();
         assert_eq!(piece.onsets.len(), 2);
-        assert_eq!(piece.onsets[0], Onset { tick: 0, pitches: vec![60, 64] });
-        assert_eq!(piece.onsets[1], Onset { tick: 96, pitches: vec![62] });
+        assert_eq!(
+            piece.onsets[0],
+            Onset {
+                tick: 0,
+                pitches: vec![60, 64]
+            }
+        );
+        assert_eq!(
+            piece.onsets[1],
+            Onset {
+                tick: 96,
+                pitches: vec![62]
+            }
+        );
         assert_eq!(piece.end_tick, 144);
         assert_eq!(piece.quarters(144), 1.5);
     }
@@ -218,7 +253,10 @@ mod tests {
         );
         assert_eq!(read_piece(b""), Err(PieceError::NotMidi));
         assert_eq!(read_piece(b"RIFF0000000000000"), Err(PieceError::NotMidi));
-        assert!(matches!(read_piece(&good[..good.len() - 3]), Err(PieceError::Truncated(_))));
+        assert!(matches!(
+            read_piece(&good[..good.len() - 3]),
+            Err(PieceError::Truncated(_))
+        ));
         let mut extra = good.clone();
         extra.extend([0xde, 0xad, 0xbe, 0xef, 0x01]);
         assert!(matches!(read_piece(&extra), Err(PieceError::Truncated(_))));

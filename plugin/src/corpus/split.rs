@@ -28,7 +28,10 @@ struct SplitJson {
 
 impl Split {
     pub fn from_file(path: &Path) -> Result<Split, SplitError> {
-        let err = |reason: String| SplitError::Read { path: path.to_path_buf(), reason };
+        let err = |reason: String| SplitError::Read {
+            path: path.to_path_buf(),
+            reason,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let json: SplitJson = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));

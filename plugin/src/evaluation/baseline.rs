@@ -13,8 +13,15 @@ impl Unigram {
     pub fn new(counts: &[u64]) -> Unigram {
         let total: u64 = counts.iter().sum();
         let denom = (total + counts.len() as u64) as f64;
-        let log_probs = counts.iter().map(|&c| ((c + 1) as f64 / denom).ln()).collect();
-        let best = counts.iter().enumerate().max_by_key(|&(i, &c)| (c, std::cmp::Reverse(i))).map_or(0, |(i, _)| i as u32);
+        let log_probs = counts
+            .iter()
+            .map(|&c| ((c + 1) as f64 / denom).ln())
+            .collect();
+        let best = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|&(i, &c)| (c, std::cmp::Reverse(i)))
+            .map_or(0, |(i, _)| i as u32);
         Unigram { log_probs, best }
     }
 
@@ -23,7 +30,11 @@ impl Unigram {
         let mut s = StreamScore::default();
         for stream in streams {
             for &t in stream.iter().skip(1) {
-                s.nll_sum -= self.log_probs.get(t as usize).copied().unwrap_or(self.log_probs[0]);
+                s.nll_sum -= self
+                    .log_probs
+                    .get(t as usize)
+                    .copied()
+                    .unwrap_or(self.log_probs[0]);
                 s.tokens += 1;
                 s.correct += usize::from(t == self.best);
             }

@@ -50,7 +50,10 @@ pub fn score_network(net: &Network, streams: &[&[u32]], batch_size: usize) -> Re
         let picked = log_probs.gather(&target_t, 1)?.squeeze(1)?;
         let mask_t = Tensor::from_vec(mask.clone(), b * t, &dev)?;
         score.nll_sum -= f64::from((picked * &mask_t)?.sum_all()?.to_scalar::<f32>()?);
-        let best = logits.argmax(D::Minus1)?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+        let best = logits
+            .argmax(D::Minus1)?
+            .to_dtype(DType::U32)?
+            .to_vec1::<u32>()?;
         for i in 0..b * t {
             if mask[i] > 0.0 {
                 score.tokens += 1;

@@ -58,7 +58,11 @@ fn features(s: &OnsetSeries, max_steps: u64) -> [Vec<f64>; 3] {
 pub fn overlaps(generated: &OnsetSeries, corpus: &OnsetSeries, max_steps: u64) -> Overlaps {
     let [a0, a1, a2] = features(generated, max_steps);
     let [b0, b1, b2] = features(corpus, max_steps);
-    Overlaps { pitch_class: overlap(&a0, &b0), inter_onset_interval: overlap(&a1, &b1), pitch_range: overlap(&a2, &b2) }
+    Overlaps {
+        pitch_class: overlap(&a0, &b0),
+        inter_onset_interval: overlap(&a1, &b1),
+        pitch_range: overlap(&a2, &b2),
+    }
 }
 
 #[cfg(test)]
@@ -69,10 +73,17 @@ mod tests {
     fn identical_is_one_disjoint_is_zero() {
         let c = [60u8];
         let d = [61u8];
-        let a = OnsetSeries { phrases: vec![vec![(0, &c[..]), (6, &c[..]), (12, &c[..])]] };
-        let b = OnsetSeries { phrases: vec![vec![(0, &d[..]), (8, &d[..]), (16, &d[..])]] };
+        let a = OnsetSeries {
+            phrases: vec![vec![(0, &c[..]), (6, &c[..]), (12, &c[..])]],
+        };
+        let b = OnsetSeries {
+            phrases: vec![vec![(0, &d[..]), (8, &d[..]), (16, &d[..])]],
+        };
         let same = overlaps(&a, &a, 192);
-        assert!((same.pitch_class - 1.0).abs() < 1e-12 && (same.inter_onset_interval - 1.0).abs() < 1e-12);
+        assert!(
+            (same.pitch_class - 1.0).abs() < 1e-12
+                && (same.inter_onset_interval - 1.0).abs() < 1e-12
+        );
         let diff = overlaps(&a, &b, 192);
         assert_eq!(diff.pitch_class, 0.0);
         assert_eq!(diff.inter_onset_interval, 0.0);

@@ -21,7 +21,10 @@ pub struct Score {
 
 impl From<StreamScore> for Score {
     fn from(s: StreamScore) -> Score {
-        Score { nll: s.nll(), accuracy: s.accuracy() }
+        Score {
+            nll: s.nll(),
+            accuracy: s.accuracy(),
+        }
     }
 }
 
@@ -56,39 +59,92 @@ pub struct EvalReport {
 }
 
 /// Evaluates on the split's validation files, or on every file without a split.
-pub fn evaluate(model: &ModelSet, corpus: &Corpus, split: Option<&Split>, seed: u64) -> Result<EvalReport> {
+pub fn evaluate(
+    model: &ModelSet,
+    corpus: &Corpus,
+    split: Option<&Split>,
+    seed: u64,
+) -> Result<EvalReport> {
     let indices: Vec<usize> = match split {
         Some(s) => s.partition(corpus).1,
         None => (0..corpus.pieces.len()).collect(),
     };
-    anyhow::ensure!(!indices.is_empty(), "no files of {} are in the evaluated subset", corpus.name);
+    anyhow::ensure!(
+        !indices.is_empty(),
+        "no files of {} are in the evaluated subset",
+        corpus.name
+    );
     let meta = &model.meta;
     let pieces: Vec<_> = indices.iter().map(|&i| &corpus.pieces[i].1).collect();
-    let streams: Vec<_> = pieces.iter().map(|p| piece_streams(p, &meta.grid, meta.mode)).collect();
-    let notes: Vec<Vec<u32>> = streams.iter().map(|s| s.notes.iter().map(|n| meta.note_vocab.index_of(n)).collect()).collect();
-    let offsets: Vec<Vec<u32>> = streams.iter().map(|s| s.offsets.iter().map(|o| meta.offset_vocab.index_of(o)).collect()).collect();
+    let streams: Vec<_> = pieces
+        .iter()
+        .map(|p| piece_streams(p, &meta.grid, meta.mode))
+        .collect();
+    let notes: Vec<Vec<u32>> = streams
+        .iter()
+        .map(|s| {
+            s.notes
+                .iter()
+                .map(|n| meta.note_vocab.index_of(n))
+                .collect()
+        })
+        .collect();
+    let offsets: Vec<Vec<u32>> = streams
+        .iter()
+        .map(|s| {
+            s.offsets
+                .iter()
+                .map(|o| meta.offset_vocab.index_of(o))
+                .collect()
+        })
+        .collect();
 
-    let report_stream = |kind: StreamKind, data: &[Vec<u32>], counts: &[u64]| -> Result<(StreamReport, f64, f64)> {
-        let refs: Vec<&[u32]> = data.iter().map(Vec::as_slice).collect();
-        let net = model.network(kind)?;
-        let m = score_network(&net, &refs, 32)?;
-        let u = Unigram::new(counts).score(&refs);
-        let unknown = refs.iter().flat_map(|s| s.iter().skip(1)).filter(|&&t| t == UNKNOWN).count();
-        Ok((StreamReport { model: m.into(), unigram: u.into(), tokens: m.tokens, unknown_tokens: unknown }, m.nll_sum, u.nll_sum))
-    };
+    let report_stream =
+        |kind: StreamKind, data: &[Vec<u32>], counts: &[u64]| -> Result<(StreamReport, f64, f64)> {
+            let refs: Vec<&[u32]> = data.iter().map(Vec::as_slice).collect();
+            let net = model.network(kind)?;
+            let m = score_network(&net, &refs, 32)?;
+            let u = Unigram::new(counts).score(&refs);
+            let unknown = refs
+                .iter()
+                .flat_map(|s| s.iter().skip(1))
+                .filter(|&&t| t == UNKNOWN)
+                .count();
+            Ok((
+                StreamReport {
+                    model: m.into(),
+                    unigram: u.into(),
+                    tokens: m.tokens,
+                    unknown_tokens: unknown,
+                },
+                m.nll_sum,
+                u.nll_sum,
+            ))
+        };
     let (note, note_m, note_u) = report_stream(StreamKind::Note, &notes, meta.note_vocab.counts())?;
-    let (offset, off_m, off_u) = report_stream(StreamKind::Offset, &offsets, meta.offset_vocab.counts())?;
+    let (offset, off_m, off_u) =
+        report_stream(StreamKind::Offset, &offsets, meta.offset_vocab.counts())?;
     let onsets: usize = pieces.iter().map(|p| p.onsets.len()).sum();
     let predicted_onsets = onsets.saturating_sub(pieces.len()).max(1) as f64;
     let total_notes: usize = pieces.iter().map(|p| p.note_count()).sum();
 
-    let opts = GenerateOptions { notes: total_notes, temperature: 1.0, seed, ..Default::default() };
+    let opts = GenerateOptions {
+        notes: total_notes,
+        temperature: 1.0,
+        seed,
+        ..Default::default()
+    };
     let perf = generate(model, &opts, None)?;
     let overlap = {
         let corpus_series = OnsetSeries {
             phrases: pieces
                 .iter()
-                .map(|p| p.onsets.iter().map(|o| (meta.grid.step_of(p.quarters(o.tick)), o.pitches.as_slice())).collect())
+                .map(|p| {
+                    p.onsets
+                        .iter()
+                        .map(|o| (meta.grid.step_of(p.quarters(o.tick)), o.pitches.as_slice()))
+                        .collect()
+                })
                 .collect(),
         };
         // Group generated notes into onsets, then into phrases as long as the corpus's.
@@ -102,7 +158,10 @@ pub fn evaluate(model: &ModelSet, corpus: &Corpus, split: Option<&Split>, seed: 
         }
         let phrase_len = (onsets / pieces.len()).max(2);
         let gen_series = OnsetSeries {
-            phrases: gen_onsets.chunks(phrase_len).map(|c| c.iter().map(|(s, p)| (*s, p.as_slice())).collect()).collect(),
+            phrases: gen_onsets
+                .chunks(phrase_len)
+                .map(|c| c.iter().map(|(s, p)| (*s, p.as_slice())).collect())
+                .collect(),
         };
         overlaps(&gen_series, &corpus_series, u64::from(meta.grid.max_steps))
     };

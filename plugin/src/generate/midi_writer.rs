@@ -12,10 +12,15 @@ pub const TICKS_PER_QUARTER: u16 = 960;
 pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Vec<u8> {
     let tick = |beats: f64| (beats * f64::from(TICKS_PER_QUARTER)).round().max(0.0) as u64;
     let mut tempo_track = vec![
-        TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(MetaMessage::TrackName(b"DeepMIDI")) },
         TrackEvent {
             delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new((60_000_000.0 / perf.bpm).round() as u32))),
+            kind: TrackEventKind::Meta(MetaMessage::TrackName(b"DeepMIDI")),
+        },
+        TrackEvent {
+            delta: u28::new(0),
+            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(
+                (60_000_000.0 / perf.bpm).round() as u32,
+            ))),
         },
     ];
     let numerator = perf.beats_per_bar.round().clamp(1.0, 32.0) as u8;
@@ -23,7 +28,10 @@ pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Vec<u8> {
         delta: u28::new(0),
         kind: TrackEventKind::Meta(MetaMessage::TimeSignature(numerator, 2, 24, 8)),
     });
-    tempo_track.push(TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(MetaMessage::EndOfTrack) });
+    tempo_track.push(TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    });
 
     // (tick, is_on, pitch, velocity); offs sort before ons at the same tick so a repeated
     // pitch is released before it is struck again.
@@ -40,21 +48,40 @@ pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Vec<u8> {
     let mut last = 0u64;
     for (t, on, pitch, vel) in events {
         let message = if on {
-            MidiMessage::NoteOn { key: u7::new(pitch & 0x7f), vel: u7::new(vel & 0x7f) }
+            MidiMessage::NoteOn {
+                key: u7::new(pitch & 0x7f),
+                vel: u7::new(vel & 0x7f),
+            }
         } else {
-            MidiMessage::NoteOff { key: u7::new(pitch & 0x7f), vel: u7::new(64) }
+            MidiMessage::NoteOff {
+                key: u7::new(pitch & 0x7f),
+                vel: u7::new(64),
+            }
         };
         let delta = (t - last).min(u64::from(u28::max_value().as_int())) as u32;
-        note_track.push(TrackEvent { delta: u28::new(delta), kind: TrackEventKind::Midi { channel: ch, message } });
+        note_track.push(TrackEvent {
+            delta: u28::new(delta),
+            kind: TrackEventKind::Midi {
+                channel: ch,
+                message,
+            },
+        });
         last = t;
     }
-    note_track.push(TrackEvent { delta: u28::new(0), kind: TrackEventKind::Meta(MetaMessage::EndOfTrack) });
+    note_track.push(TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    });
 
-    let mut smf = Smf::new(Header::new(Format::Parallel, Timing::Metrical(u15::new(TICKS_PER_QUARTER))));
+    let mut smf = Smf::new(Header::new(
+        Format::Parallel,
+        Timing::Metrical(u15::new(TICKS_PER_QUARTER)),
+    ));
     smf.tracks.push(tempo_track);
     smf.tracks.push(note_track);
     let mut bytes = Vec::new();
-    smf.write_std(&mut bytes).expect("writing to a Vec cannot fail");
+    smf.write_std(&mut bytes)
+        .expect("writing to a Vec cannot fail");
     bytes
 }
 
@@ -71,11 +98,30 @@ mod tests {
     #[test]
     fn written_file_reads_back() {
         let notes = vec![
-            PlayedNote { start_beats: 0.0, length_beats: 0.5, pitch: 60, velocity: 90 },
-            PlayedNote { start_beats: 0.0, length_beats: 0.5, pitch: 64, velocity: 90 },
-            PlayedNote { start_beats: 0.5, length_beats: 1.0, pitch: 60, velocity: 80 },
+            PlayedNote {
+                start_beats: 0.0,
+                length_beats: 0.5,
+                pitch: 60,
+                velocity: 90,
+            },
+            PlayedNote {
+                start_beats: 0.0,
+                length_beats: 0.5,
+                pitch: 64,
+                velocity: 90,
+            },
+            PlayedNote {
+                start_beats: 0.5,
+                length_beats: 1.0,
+                pitch: 60,
+                velocity: 80,
+            },
         ];
-        let perf = Performance { notes, bpm: 100.0, beats_per_bar: 3.0 };
+        let perf = Performance {
+            notes,
+            bpm: 100.0,
+            beats_per_bar: 3.0,
+        };
         let piece = read_piece(&performance_to_smf_bytes(&perf, 0)).unwrap();
         assert_eq!(piece.note_count(), 3);
         assert_eq!(piece.onsets.len(), 2);

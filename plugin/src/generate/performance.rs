@@ -22,7 +22,10 @@ pub struct Performance {
 impl Performance {
     /// The beat at which the last note ends.
     pub fn end_beats(&self) -> f64 {
-        self.notes.iter().map(|n| n.start_beats + n.length_beats).fold(0.0, f64::max)
+        self.notes
+            .iter()
+            .map(|n| n.start_beats + n.length_beats)
+            .fold(0.0, f64::max)
     }
 
     pub fn seconds_per_beat(&self) -> f64 {

@@ -37,13 +37,25 @@ impl Default for GenerateOptions {
 
 /// Samples a performance. With a primer, its tokens run through both networks first, and
 /// the generated notes continue from where it ends (the primer itself is not included).
-pub fn generate(model: &ModelSet, opts: &GenerateOptions, primer: Option<&Piece>) -> Result<Performance, ModelError> {
+pub fn generate(
+    model: &ModelSet,
+    opts: &GenerateOptions,
+    primer: Option<&Piece>,
+) -> Result<Performance, ModelError> {
     let mut gen = EventGenerator::new(model, opts.seed)?;
     if let Some(piece) = primer {
         let meta = &model.meta;
         let streams = piece_streams(piece, &meta.grid, meta.mode);
-        let notes: Vec<u32> = streams.notes.iter().map(|n| meta.note_vocab.index_of(n)).collect();
-        let offsets: Vec<u32> = streams.offsets.iter().map(|o| meta.offset_vocab.index_of(o)).collect();
+        let notes: Vec<u32> = streams
+            .notes
+            .iter()
+            .map(|n| meta.note_vocab.index_of(n))
+            .collect();
+        let offsets: Vec<u32> = streams
+            .offsets
+            .iter()
+            .map(|o| meta.offset_vocab.index_of(o))
+            .collect();
         gen.prime(&notes, &offsets);
     }
     let grid = model.meta.grid;
@@ -54,9 +66,18 @@ pub fn generate(model: &ModelSet, opts: &GenerateOptions, primer: Option<&Piece>
         let gap = grid.quarters(event.offset_steps) * opts.tempo_scale;
         let length = (gap * opts.gate).min(MAX_NOTE_BEATS);
         for &pitch in event.chord.as_slice().iter().take(opts.notes - out.len()) {
-            out.push(PlayedNote { start_beats: beat, length_beats: length, pitch, velocity: opts.velocity });
+            out.push(PlayedNote {
+                start_beats: beat,
+                length_beats: length,
+                pitch,
+                velocity: opts.velocity,
+            });
         }
         beat += gap;
     }
-    Ok(Performance { notes: out, bpm: opts.bpm, beats_per_bar: opts.beats_per_bar })
+    Ok(Performance {
+        notes: out,
+        bpm: opts.bpm,
+        beats_per_bar: opts.beats_per_bar,
+    })
 }

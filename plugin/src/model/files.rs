@@ -34,7 +34,10 @@ pub struct ModelError {
 
 impl ModelError {
     pub fn new(path: impl Into<PathBuf>, reason: impl ToString) -> Self {
-        ModelError { path: path.into(), reason: reason.to_string() }
+        ModelError {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
     }
 }
 
@@ -55,7 +58,12 @@ impl ModelSet {
             StreamKind::Note => self.meta.note_vocab.len(),
             StreamKind::Offset => self.meta.offset_vocab.len(),
         };
-        NetworkShape { vocab, embedding: h.embedding, units: h.units, layers: h.layers }
+        NetworkShape {
+            vocab,
+            embedding: h.embedding,
+            units: h.units,
+            layers: h.layers,
+        }
     }
 
     pub fn tensors(&self, kind: StreamKind) -> &HashMap<String, Tensor> {
@@ -83,9 +91,16 @@ impl ModelSet {
 
     /// Parses a model set from its three files' bytes (the plugin's built-in models are
     /// embedded this way; folders go through `load_model_set`).
-    pub fn from_bytes(origin: &Path, meta: &[u8], note: &[u8], offset: &[u8]) -> Result<ModelSet, ModelError> {
-        let text = std::str::from_utf8(meta).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
-        let meta = ModelMeta::from_json(text).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
+    pub fn from_bytes(
+        origin: &Path,
+        meta: &[u8],
+        note: &[u8],
+        offset: &[u8],
+    ) -> Result<ModelSet, ModelError> {
+        let text =
+            std::str::from_utf8(meta).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
+        let meta =
+            ModelMeta::from_json(text).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
         let load = |kind: StreamKind, bytes: &[u8]| {
             candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
                 .map_err(|e| ModelError::new(origin.join(kind.file_name()), e))
@@ -117,7 +132,12 @@ pub fn load_model_set(dir: &Path) -> Result<ModelSet, ModelError> {
 
 /// Writes a model set folder. Each file is written to a temporary name and renamed, so an
 /// interrupted save never leaves a half-written model behind.
-pub fn save_model_set(dir: &Path, meta: &ModelMeta, note: &VarMap, offset: &VarMap) -> Result<(), ModelError> {
+pub fn save_model_set(
+    dir: &Path,
+    meta: &ModelMeta,
+    note: &VarMap,
+    offset: &VarMap,
+) -> Result<(), ModelError> {
     std::fs::create_dir_all(dir).map_err(|e| ModelError::new(dir, e))?;
     let finish = |tmp: &Path, name: &str| {
         std::fs::rename(tmp, dir.join(name)).map_err(|e| ModelError::new(dir.join(name), e))

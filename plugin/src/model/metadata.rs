@@ -79,7 +79,11 @@ impl ModelMeta {
         let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         match probe.get("format").and_then(|f| f.as_u64()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => return Err(format!("model format {v}, this DeepMIDI reads format {FORMAT_VERSION}")),
+            Some(v) => {
+                return Err(format!(
+                    "model format {v}, this DeepMIDI reads format {FORMAT_VERSION}"
+                ))
+            }
             None => return Err("no \"format\" field: not a DeepMIDI model.json".into()),
         }
         let mut meta: ModelMeta = serde_json::from_value(probe).map_err(|e| e.to_string())?;

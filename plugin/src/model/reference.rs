@@ -19,12 +19,25 @@ impl ReferenceModel {
         let layers = (0..shape.layers)
             .map(|l| {
                 let inputs = if l == 0 { shape.embedding } else { shape.units };
-                candle_nn::lstm(inputs, shape.units, LSTMConfig::default(), vb.pp("lstm").pp(l))
+                candle_nn::lstm(
+                    inputs,
+                    shape.units,
+                    LSTMConfig::default(),
+                    vb.pp("lstm").pp(l),
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         let head = candle_nn::linear(shape.units, shape.vocab, vb.pp("head"))?;
-        let states = layers.iter().map(|l| l.zero_state(1)).collect::<Result<Vec<_>>>()?;
-        Ok(ReferenceModel { embedding, layers, head, states })
+        let states = layers
+            .iter()
+            .map(|l| l.zero_state(1))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ReferenceModel {
+            embedding,
+            layers,
+            head,
+            states,
+        })
     }
 
     /// Feeds one token, returns the logits for the next one.

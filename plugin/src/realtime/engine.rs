@@ -32,15 +32,31 @@ pub struct EngineParams {
 
 impl Default for EngineParams {
     fn default() -> Self {
-        EngineParams { temperature: 0.8, tempo_scale: 1.0, gate: 0.9, velocity: 90, channel: 0, sync_to_bar: false }
+        EngineParams {
+            temperature: 0.8,
+            tempo_scale: 1.0,
+            gate: 0.9,
+            velocity: 90,
+            channel: 0,
+            sync_to_bar: false,
+        }
     }
 }
 
 /// A note event at a sample offset inside the current buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineEvent {
-    NoteOn { sample: u32, pitch: u8, velocity: u8, channel: u8 },
-    NoteOff { sample: u32, pitch: u8, channel: u8 },
+    NoteOn {
+        sample: u32,
+        pitch: u8,
+        velocity: u8,
+        channel: u8,
+    },
+    NoteOff {
+        sample: u32,
+        pitch: u8,
+        channel: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +104,11 @@ impl Engine {
     pub fn all_notes_off(&mut self, sample: u32, out: &mut impl FnMut(EngineEvent)) {
         for (pitch, slot) in self.sounding.iter_mut().enumerate() {
             if let Some(s) = slot.take() {
-                out(EngineEvent::NoteOff { sample, pitch: pitch as u8, channel: s.channel });
+                out(EngineEvent::NoteOff {
+                    sample,
+                    pitch: pitch as u8,
+                    channel: s.channel,
+                });
             }
         }
     }
@@ -103,7 +123,12 @@ impl Engine {
     }
 
     /// Works out this buffer's place on the timeline; returns `None` while stopped.
-    fn follow_transport(&mut self, transport: &Transport, sync_to_bar: bool, out: &mut impl FnMut(EngineEvent)) -> Option<Anchor> {
+    fn follow_transport(
+        &mut self,
+        transport: &Transport,
+        sync_to_bar: bool,
+        out: &mut impl FnMut(EngineEvent),
+    ) -> Option<Anchor> {
         let valid_tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0);
         let host_position = transport.position_beats.filter(|p| p.is_finite());
         let (playing, bpm, free_run) = match (valid_tempo, host_position) {
@@ -118,7 +143,13 @@ impl Engine {
             return None;
         }
         let restart = |engine: &mut Engine, position: f64| {
-            engine.anchor = Some(Anchor::new(engine.clock, position, bpm, engine.sample_rate, free_run));
+            engine.anchor = Some(Anchor::new(
+                engine.clock,
+                position,
+                bpm,
+                engine.sample_rate,
+                free_run,
+            ));
             engine.next_onset = Some(next_boundary(position, transport, sync_to_bar));
         };
         match self.anchor {
@@ -129,7 +160,11 @@ impl Engine {
             }
             Some(a) => {
                 let predicted = a.beat_at(self.clock);
-                let position = if free_run { predicted } else { host_position.unwrap_or(predicted) };
+                let position = if free_run {
+                    predicted
+                } else {
+                    host_position.unwrap_or(predicted)
+                };
                 // Half a sample of slack: hosts round their positions.
                 let tolerance = 0.5 / a.samples_per_beat + 1e-9;
                 if (position - predicted).abs() > tolerance {
@@ -138,7 +173,13 @@ impl Engine {
                     restart(self, position);
                 } else if bpm != a.bpm {
                     // Same place, new tempo: the schedule stays in beats.
-                    self.anchor = Some(Anchor::new(self.clock, position, bpm, self.sample_rate, free_run));
+                    self.anchor = Some(Anchor::new(
+                        self.clock,
+                        position,
+                        bpm,
+                        self.sample_rate,
+                        free_run,
+                    ));
                 }
             }
         }
@@ -147,7 +188,13 @@ impl Engine {
 
     /// Renders one buffer of `frames` samples: calls `out` with this buffer's events in time
     /// order, each with `sample < frames`.
-    pub fn process(&mut self, frames: u32, transport: &Transport, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+    pub fn process(
+        &mut self,
+        frames: u32,
+        transport: &Transport,
+        params: &EngineParams,
+        out: &mut impl FnMut(EngineEvent),
+    ) {
         let temperature = params.temperature.max(0.0);
         if let Some(anchor) = self.follow_transport(transport, params.sync_to_bar, out) {
             self.emit_due(frames, &anchor, params, out);
@@ -157,7 +204,13 @@ impl Engine {
         self.clock += i64::from(frames);
     }
 
-    fn emit_due(&mut self, frames: u32, anchor: &Anchor, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+    fn emit_due(
+        &mut self,
+        frames: u32,
+        anchor: &Anchor,
+        params: &EngineParams,
+        out: &mut impl FnMut(EngineEvent),
+    ) {
         let clock = self.clock;
         let relative = |beat: f64| anchor.sample_of(beat) - clock;
         let mut onsets = 0;
@@ -168,11 +221,20 @@ impl Engine {
                 .enumerate()
                 .filter_map(|(p, s)| s.map(|s| (relative(s.off_beat), p)))
                 .min();
-            let onset = self.next_onset.filter(|_| onsets < MAX_ONSETS_PER_BUFFER).map(|b| (relative(b), b));
+            let onset = self
+                .next_onset
+                .filter(|_| onsets < MAX_ONSETS_PER_BUFFER)
+                .map(|b| (relative(b), b));
             match (off, onset) {
-                (Some((at, pitch)), _) if at < i64::from(frames) && onset.is_none_or(|(o, _)| at <= o) => {
+                (Some((at, pitch)), _)
+                    if at < i64::from(frames) && onset.is_none_or(|(o, _)| at <= o) =>
+                {
                     let s = self.sounding[pitch].take().expect("slot just seen");
-                    out(EngineEvent::NoteOff { sample: at.max(0) as u32, pitch: pitch as u8, channel: s.channel });
+                    out(EngineEvent::NoteOff {
+                        sample: at.max(0) as u32,
+                        pitch: pitch as u8,
+                        channel: s.channel,
+                    });
                 }
                 (_, Some((at, beat))) if at < i64::from(frames) => {
                     self.play_onset(at.max(0) as u32, beat, params, out);
@@ -183,18 +245,37 @@ impl Engine {
         }
     }
 
-    fn play_onset(&mut self, sample: u32, beat: f64, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+    fn play_onset(
+        &mut self,
+        sample: u32,
+        beat: f64,
+        params: &EngineParams,
+        out: &mut impl FnMut(EngineEvent),
+    ) {
         let event = self.generator.next_event(params.temperature.max(0.0));
-        let gap = self.generator.tables().grid.quarters(event.offset_steps) * params.tempo_scale.clamp(0.01, 100.0);
+        let gap = self.generator.tables().grid.quarters(event.offset_steps)
+            * params.tempo_scale.clamp(0.01, 100.0);
         let length = (gap * params.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
         let channel = params.channel.min(15);
         for &pitch in event.chord.as_slice() {
             let slot = &mut self.sounding[usize::from(pitch & 0x7f)];
             if let Some(s) = slot.take() {
-                out(EngineEvent::NoteOff { sample, pitch, channel: s.channel });
+                out(EngineEvent::NoteOff {
+                    sample,
+                    pitch,
+                    channel: s.channel,
+                });
             }
-            out(EngineEvent::NoteOn { sample, pitch, velocity: params.velocity.clamp(1, 127), channel });
-            *slot = Some(Sounding { off_beat: beat + length, channel });
+            out(EngineEvent::NoteOn {
+                sample,
+                pitch,
+                velocity: params.velocity.clamp(1, 127),
+                channel,
+            });
+            *slot = Some(Sounding {
+                off_beat: beat + length,
+                channel,
+            });
         }
         self.next_onset = Some(beat + gap);
     }

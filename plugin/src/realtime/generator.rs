@@ -46,7 +46,10 @@ pub struct EventGenerator {
 
 /// Distinct RNG streams for the two networks from one user seed.
 fn rngs(seed: u64) -> (Pcg64Mcg, Pcg64Mcg) {
-    (Pcg64Mcg::seed_from_u64(seed), Pcg64Mcg::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15))
+    (
+        Pcg64Mcg::seed_from_u64(seed),
+        Pcg64Mcg::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15),
+    )
 }
 
 impl EventGenerator {
@@ -161,6 +164,9 @@ impl EventGenerator {
     pub fn next_event(&mut self, temperature: f32) -> Event {
         self.finish(temperature);
         let p = std::mem::take(&mut self.pending);
-        Event { chord: p.chord, offset_steps: p.final_offset.unwrap_or(1) }
+        Event {
+            chord: p.chord,
+            offset_steps: p.final_offset.unwrap_or(1),
+        }
     }
 }

@@ -44,7 +44,11 @@ impl PackedLstm {
         Self::with_kernel(model, kind, best_dot())
     }
 
-    pub fn with_kernel(model: &ModelSet, kind: StreamKind, dot: DotFn) -> Result<PackedLstm, ModelError> {
+    pub fn with_kernel(
+        model: &ModelSet,
+        kind: StreamKind,
+        dot: DotFn,
+    ) -> Result<PackedLstm, ModelError> {
         let file = model.origin.join(kind.file_name());
         let shape = model.shape(kind);
         let tensors = model.tensors(kind);
@@ -101,7 +105,11 @@ impl PackedLstm {
     /// range is treated as index 0 (the UNKNOWN fallback).
     pub fn step(&mut self, token: u32) -> &[f32] {
         let v = self.vocab();
-        let token = if (token as usize) < v { token as usize } else { 0 };
+        let token = if (token as usize) < v {
+            token as usize
+        } else {
+            0
+        };
         let (u, e) = (self.units, self.embedding_dim);
         let dot = self.dot;
         let first = &mut self.layers[0];
@@ -137,10 +145,19 @@ impl PackedLstm {
     }
 }
 
-fn read_tensor(tensors: &HashMap<String, Tensor>, name: &str, dims: &[usize]) -> Result<Vec<f32>, String> {
-    let t = tensors.get(name).ok_or_else(|| format!("missing tensor {name}"))?;
+fn read_tensor(
+    tensors: &HashMap<String, Tensor>,
+    name: &str,
+    dims: &[usize],
+) -> Result<Vec<f32>, String> {
+    let t = tensors
+        .get(name)
+        .ok_or_else(|| format!("missing tensor {name}"))?;
     if t.dims() != dims {
-        return Err(format!("tensor {name} has shape {:?}, expected {dims:?}", t.dims()));
+        return Err(format!(
+            "tensor {name} has shape {:?}, expected {dims:?}",
+            t.dims()
+        ));
     }
     t.to_dtype(candle_core::DType::F32)
         .and_then(|t| t.flatten_all())

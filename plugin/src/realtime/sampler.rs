@@ -22,7 +22,13 @@ pub fn sample_token(logits: &[f32], temperature: f32, rng: &mut impl Rng) -> u32
         return best as u32 + 1;
     }
     let inv_t = 1.0 / temperature;
-    let weight = |l: f32| if l.is_finite() { ((l - max) * inv_t).exp() } else { 0.0 };
+    let weight = |l: f32| {
+        if l.is_finite() {
+            ((l - max) * inv_t).exp()
+        } else {
+            0.0
+        }
+    };
     let total: f32 = candidates.iter().map(|&l| weight(l)).sum();
     let mut target = rng.random::<f32>() * total;
     for (i, &l) in candidates.iter().enumerate() {

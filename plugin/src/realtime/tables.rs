@@ -56,7 +56,10 @@ impl TokenTables {
             .map(|i| meta.offset_vocab.token(i).copied().unwrap_or(0))
             .collect();
         let counts = |c: &[u64]| -> Vec<f32> {
-            c.iter().enumerate().map(|(i, &n)| if i as u32 == UNKNOWN { 0.0 } else { n as f32 }).collect()
+            c.iter()
+                .enumerate()
+                .map(|(i, &n)| if i as u32 == UNKNOWN { 0.0 } else { n as f32 })
+                .collect()
         };
         TokenTables {
             mode: meta.mode,

@@ -34,7 +34,13 @@ pub(crate) struct Anchor {
 
 impl Anchor {
     pub fn new(sample: i64, beat: f64, bpm: f64, sample_rate: f64, free_run: bool) -> Anchor {
-        Anchor { sample, beat, bpm, samples_per_beat: sample_rate * 60.0 / bpm, free_run }
+        Anchor {
+            sample,
+            beat,
+            bpm,
+            samples_per_beat: sample_rate * 60.0 / bpm,
+            free_run,
+        }
     }
 
     /// The beat at an engine clock time.
@@ -53,8 +59,14 @@ impl Anchor {
 pub(crate) fn next_boundary(position: f64, transport: &Transport, sync_to_bar: bool) -> f64 {
     const HAIR: f64 = 1e-7;
     if sync_to_bar {
-        let len = transport.beats_per_bar.filter(|b| *b > 0.0 && b.is_finite()).unwrap_or(4.0);
-        let start = transport.bar_start_beats.filter(|b| b.is_finite() && *b <= position + HAIR).unwrap_or(0.0);
+        let len = transport
+            .beats_per_bar
+            .filter(|b| *b > 0.0 && b.is_finite())
+            .unwrap_or(4.0);
+        let start = transport
+            .bar_start_beats
+            .filter(|b| b.is_finite() && *b <= position + HAIR)
+            .unwrap_or(0.0);
         start + ((position - start - HAIR) / len).ceil().max(0.0) * len
     } else {
         (position - HAIR).ceil()
@@ -67,7 +79,11 @@ mod tests {
 
     #[test]
     fn boundaries() {
-        let t = Transport { bar_start_beats: Some(8.0), beats_per_bar: Some(3.0), ..Default::default() };
+        let t = Transport {
+            bar_start_beats: Some(8.0),
+            beats_per_bar: Some(3.0),
+            ..Default::default()
+        };
         assert_eq!(next_boundary(0.0, &t, false), 0.0);
         assert_eq!(next_boundary(2.25, &t, false), 3.0);
         assert_eq!(next_boundary(9.5, &t, true), 11.0);

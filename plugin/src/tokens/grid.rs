@@ -15,7 +15,10 @@ pub struct OffsetGrid {
 
 impl Default for OffsetGrid {
     fn default() -> Self {
-        OffsetGrid { steps_per_quarter: 24, max_steps: 24 * 8 }
+        OffsetGrid {
+            steps_per_quarter: 24,
+            max_steps: 24 * 8,
+        }
     }
 }
 
@@ -23,12 +26,16 @@ impl OffsetGrid {
     /// A position in quarter notes → the nearest grid step. Positions, not gaps, are
     /// quantized, so rounding errors do not add up along a piece.
     pub fn step_of(&self, quarters: f64) -> u64 {
-        (quarters * f64::from(self.steps_per_quarter)).round().max(0.0) as u64
+        (quarters * f64::from(self.steps_per_quarter))
+            .round()
+            .max(0.0) as u64
     }
 
     /// The gap between two quantized positions, clamped to the cap.
     pub fn gap(&self, from_step: u64, to_step: u64) -> u32 {
-        to_step.saturating_sub(from_step).min(u64::from(self.max_steps)) as u32
+        to_step
+            .saturating_sub(from_step)
+            .min(u64::from(self.max_steps)) as u32
     }
 
     pub fn quarters(&self, steps: u32) -> f64 {
@@ -43,7 +50,14 @@ mod tests {
     #[test]
     fn sixteenths_and_triplets_round_trip() {
         let g = OffsetGrid::default();
-        for (q, steps) in [(0.25, 6), (1.0 / 3.0, 8), (1.0 / 6.0, 4), (0.125, 3), (1.5, 36), (0.0, 0)] {
+        for (q, steps) in [
+            (0.25, 6),
+            (1.0 / 3.0, 8),
+            (1.0 / 6.0, 4),
+            (0.125, 3),
+            (1.5, 36),
+            (0.0, 0),
+        ] {
             assert_eq!(g.step_of(q), steps, "{q}");
             assert!((g.quarters(steps as u32) - q).abs() < 1e-12);
         }

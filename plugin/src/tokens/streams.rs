@@ -28,9 +28,16 @@ pub struct TokenStreams {
 
 /// Tokenizes a piece. The last onset's gap runs to the end of its longest note.
 pub fn piece_streams(piece: &Piece, grid: &OffsetGrid, mode: TokenMode) -> TokenStreams {
-    let steps: Vec<u64> = piece.onsets.iter().map(|o| grid.step_of(piece.quarters(o.tick))).collect();
+    let steps: Vec<u64> = piece
+        .onsets
+        .iter()
+        .map(|o| grid.step_of(piece.quarters(o.tick)))
+        .collect();
     let end_step = grid.step_of(piece.quarters(piece.end_tick));
-    let mut out = TokenStreams { onsets: piece.onsets.len(), ..Default::default() };
+    let mut out = TokenStreams {
+        onsets: piece.onsets.len(),
+        ..Default::default()
+    };
     for (i, onset) in piece.onsets.iter().enumerate() {
         let next = steps.get(i + 1).copied().unwrap_or(end_step);
         let gap = grid.gap(steps[i], next);
@@ -60,9 +67,18 @@ mod tests {
         Piece {
             ticks_per_quarter: 480,
             onsets: vec![
-                Onset { tick: 0, pitches: vec![48, 64, 67] },
-                Onset { tick: 240, pitches: vec![62] },
-                Onset { tick: 400, pitches: vec![60, 64] },
+                Onset {
+                    tick: 0,
+                    pitches: vec![48, 64, 67],
+                },
+                Onset {
+                    tick: 240,
+                    pitches: vec![62],
+                },
+                Onset {
+                    tick: 400,
+                    pitches: vec![60, 64],
+                },
             ],
             end_tick: 1360,
         }

@@ -60,8 +60,16 @@ impl<T: Clone + Eq + Hash + Ord> Vocab<T> {
     }
 
     fn from_parts(tokens: Vec<T>, counts: Vec<u64>) -> Self {
-        let index = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32 + 1)).collect();
-        Vocab { tokens, counts, index }
+        let index = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32 + 1))
+            .collect();
+        Vocab {
+            tokens,
+            counts,
+            index,
+        }
     }
 
     /// Restores the lookup table after deserialising (serde skips it).
@@ -76,7 +84,9 @@ impl<T: Clone + Eq + Hash + Ord> Vocab<T> {
 
     /// The token of an index; `None` for `UNKNOWN` or out of range.
     pub fn token(&self, index: u32) -> Option<&T> {
-        (index as usize).checked_sub(1).and_then(|i| self.tokens.get(i))
+        (index as usize)
+            .checked_sub(1)
+            .and_then(|i| self.tokens.get(i))
     }
 
     /// Number of indices, `UNKNOWN` included: the size of the model's embedding and output.
@@ -131,7 +141,9 @@ mod tests {
     fn survives_json_round_trip() {
         let v = OffsetVocab::build(&[6, 12, 6, 24], 1);
         let json = serde_json::to_string(&v).unwrap();
-        let back: OffsetVocab = serde_json::from_str::<OffsetVocab>(&json).unwrap().reindexed();
+        let back: OffsetVocab = serde_json::from_str::<OffsetVocab>(&json)
+            .unwrap()
+            .reindexed();
         assert_eq!(back, v);
         assert_eq!(back.index_of(&12), v.index_of(&12));
         back.validate().unwrap();

@@ -26,9 +26,20 @@ pub struct Batch {
 impl WindowSampler {
     /// Returns `None` when the training data is shorter than one window.
     pub fn new(pieces: &[EncodedPiece], seq_len: usize, seed: u64) -> Option<Self> {
-        let notes: Vec<u32> = pieces.iter().flat_map(|p| p.notes.iter().copied()).collect();
-        let offsets: Vec<u32> = pieces.iter().flat_map(|p| p.offsets.iter().copied()).collect();
-        (notes.len() > seq_len + 1).then(|| WindowSampler { notes, offsets, seq_len, rng: Pcg64Mcg::seed_from_u64(seed) })
+        let notes: Vec<u32> = pieces
+            .iter()
+            .flat_map(|p| p.notes.iter().copied())
+            .collect();
+        let offsets: Vec<u32> = pieces
+            .iter()
+            .flat_map(|p| p.offsets.iter().copied())
+            .collect();
+        (notes.len() > seq_len + 1).then(|| WindowSampler {
+            notes,
+            offsets,
+            seq_len,
+            rng: Pcg64Mcg::seed_from_u64(seed),
+        })
     }
 
     pub fn batch(&mut self, batch_size: usize) -> Result<Batch> {
@@ -42,6 +53,11 @@ impl WindowSampler {
             buf[3].extend_from_slice(&self.offsets[start + 1..start + t + 1]);
         }
         let [a, b, c, d] = buf.map(|v| Tensor::from_vec(v, (batch_size, t), &Device::Cpu));
-        Ok(Batch { note_inputs: a?, note_targets: b?, offset_inputs: c?, offset_targets: d? })
+        Ok(Batch {
+            note_inputs: a?,
+            note_targets: b?,
+            offset_inputs: c?,
+            offset_targets: d?,
+        })
     }
 }

@@ -54,11 +54,17 @@ pub fn save_checkpoint(
 
 /// The newest whole checkpoint: the current one, or the previous one if a swap was cut off.
 pub fn latest_checkpoint(out: &Path) -> Option<PathBuf> {
-    [checkpoint_dir(out), sibling(out, "old")].into_iter().find(|d| d.join("model.json").is_file())
+    [checkpoint_dir(out), sibling(out, "old")]
+        .into_iter()
+        .find(|d| d.join("model.json").is_file())
 }
 
 pub fn remove_checkpoints(out: &Path) {
-    for d in [checkpoint_dir(out), sibling(out, "old"), sibling(out, "new")] {
+    for d in [
+        checkpoint_dir(out),
+        sibling(out, "old"),
+        sibling(out, "new"),
+    ] {
         let _ = std::fs::remove_dir_all(d);
     }
 }

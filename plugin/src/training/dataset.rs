@@ -23,15 +23,30 @@ pub struct Dataset {
 
 impl Dataset {
     /// Builds vocabularies from the training pieces only, then encodes both sides.
-    pub fn build(corpus: &Corpus, split: &Split, mode: TokenMode, grid: OffsetGrid, min_count: u64) -> Dataset {
+    pub fn build(
+        corpus: &Corpus,
+        split: &Split,
+        mode: TokenMode,
+        grid: OffsetGrid,
+        min_count: u64,
+    ) -> Dataset {
         let (train_idx, val_idx) = split.partition(corpus);
         let raw = |idx: &[usize]| -> Vec<_> {
-            idx.iter().map(|&i| piece_streams(&corpus.pieces[i].1, &grid, mode)).collect()
+            idx.iter()
+                .map(|&i| piece_streams(&corpus.pieces[i].1, &grid, mode))
+                .collect()
         };
         let train_raw = raw(&train_idx);
         let note_vocab = NoteVocab::build(train_raw.iter().flat_map(|s| &s.notes), min_count);
         let offset_vocab = OffsetVocab::build(train_raw.iter().flat_map(|s| &s.offsets), min_count);
-        let mut ds = Dataset { mode, grid, note_vocab, offset_vocab, train: Vec::new(), validation: Vec::new() };
+        let mut ds = Dataset {
+            mode,
+            grid,
+            note_vocab,
+            offset_vocab,
+            train: Vec::new(),
+            validation: Vec::new(),
+        };
         ds.train = train_raw.iter().map(|s| ds.encode_streams(s)).collect();
         ds.validation = raw(&val_idx).iter().map(|s| ds.encode_streams(s)).collect();
         ds
@@ -39,8 +54,16 @@ impl Dataset {
 
     pub fn encode_streams(&self, s: &crate::tokens::TokenStreams) -> EncodedPiece {
         EncodedPiece {
-            notes: s.notes.iter().map(|n| self.note_vocab.index_of(n)).collect(),
-            offsets: s.offsets.iter().map(|o| self.offset_vocab.index_of(o)).collect(),
+            notes: s
+                .notes
+                .iter()
+                .map(|n| self.note_vocab.index_of(n))
+                .collect(),
+            offsets: s
+                .offsets
+                .iter()
+                .map(|o| self.offset_vocab.index_of(o))
+                .collect(),
             onsets: s.onsets,
         }
     }

@@ -1,13 +1,15 @@
 //! The training loop: both networks, Adam, cross-entropy, checkpoints, validation.
 
 use super::batches::WindowSampler;
-use super::checkpoint::{latest_checkpoint, read_history, remove_checkpoints, save_checkpoint, write_history};
+use super::checkpoint::{
+    latest_checkpoint, read_history, remove_checkpoints, save_checkpoint, write_history,
+};
 use super::dataset::Dataset;
 use crate::corpus::{read_corpus, SkippedFile, Split};
 use crate::evaluation::score_network;
 use crate::model::{
-    load_model_set, save_model_set, CorpusInfo, Hyper, Losses, ModelMeta, Network, NetworkShape, TrainingInfo,
-    FORMAT_VERSION,
+    load_model_set, save_model_set, CorpusInfo, Hyper, Losses, ModelMeta, Network, NetworkShape,
+    TrainingInfo, FORMAT_VERSION,
 };
 use crate::tokens::{OffsetGrid, TokenMode};
 use anyhow::{bail, Context, Result};
@@ -61,7 +63,11 @@ impl Learner {
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu);
         let net = Network::new(shape, hyper.dropout, vb)?;
-        let params = ParamsAdamW { lr: hyper.learning_rate, weight_decay: 0.0, ..Default::default() };
+        let params = ParamsAdamW {
+            lr: hyper.learning_rate,
+            weight_decay: 0.0,
+            ..Default::default()
+        };
         let opt = AdamW::new(vars.all_vars(), params)?;
         Ok(Learner { vars, net, opt })
     }
@@ -104,8 +110,16 @@ fn validate(ds: &Dataset, note: &Network, offset: &Network) -> Result<Option<Los
     let n = score_network(note, &notes, 32)?;
     let o = score_network(offset, &offsets, 32)?;
     // The first onset of each piece has no context and is not scored.
-    let onsets: usize = ds.validation.iter().map(|p| p.onsets.saturating_sub(1)).sum();
-    Ok(Some(Losses { note: n.nll(), offset: o.nll(), per_onset: (n.nll_sum + o.nll_sum) / onsets.max(1) as f64 }))
+    let onsets: usize = ds
+        .validation
+        .iter()
+        .map(|p| p.onsets.saturating_sub(1))
+        .sum();
+    Ok(Some(Losses {
+        note: n.nll(),
+        offset: o.nll(),
+        per_onset: (n.nll_sum + o.nll_sum) / onsets.max(1) as f64,
+    }))
 }
 
 pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
@@ -118,21 +132,40 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         None => Split::EveryTenth,
     };
     let mut hyper = opts.hyper.clone();
-    let ds = Dataset::build(&corpus, &split, opts.mode, OffsetGrid::default(), hyper.min_count);
+    let ds = Dataset::build(
+        &corpus,
+        &split,
+        opts.mode,
+        OffsetGrid::default(),
+        hyper.min_count,
+    );
     let mut start_step = 0;
     let mut history = Vec::new();
-    let checkpoint = if opts.resume { latest_checkpoint(&opts.out) } else { None };
+    let checkpoint = if opts.resume {
+        latest_checkpoint(&opts.out)
+    } else {
+        None
+    };
     if opts.resume && checkpoint.is_none() {
-        eprintln!("note: no checkpoint in {}, starting from scratch", opts.out.display());
+        eprintln!(
+            "note: no checkpoint in {}, starting from scratch",
+            opts.out.display()
+        );
     }
     let resumed = match &checkpoint {
         Some(dir) => {
             let set = load_model_set(dir)?;
-            if set.meta.note_vocab != ds.note_vocab || set.meta.offset_vocab != ds.offset_vocab || set.meta.mode != ds.mode {
+            if set.meta.note_vocab != ds.note_vocab
+                || set.meta.offset_vocab != ds.offset_vocab
+                || set.meta.mode != ds.mode
+            {
                 bail!("{}: the corpus or token mode changed since this checkpoint; train afresh without --resume", dir.display());
             }
             // The network's shape comes from the checkpoint; the step target from the flags.
-            hyper = Hyper { steps: opts.hyper.steps, ..set.meta.hyper.clone() };
+            hyper = Hyper {
+                steps: opts.hyper.steps,
+                ..set.meta.hyper.clone()
+            };
             start_step = set.meta.training.steps_done;
             history = read_history(dir).unwrap_or_default();
             eprintln!("resuming from {} at step {start_step}", dir.display());
@@ -140,13 +173,20 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         None => None,
     };
-    let shape = |vocab| NetworkShape { vocab, embedding: hyper.embedding, units: hyper.units, layers: hyper.layers };
+    let shape = |vocab| NetworkShape {
+        vocab,
+        embedding: hyper.embedding,
+        units: hyper.units,
+        layers: hyper.layers,
+    };
     let mut note = Learner::new(shape(ds.note_vocab.len()), &hyper)?;
     let mut offset = Learner::new(shape(ds.offset_vocab.len()), &hyper)?;
     if let Some(set) = &resumed {
         for (learner, tensors) in [(&mut note, &set.note), (&mut offset, &set.offset)] {
             for (name, var) in learner.vars.data().lock().expect("var map").iter() {
-                let t = tensors.get(name).with_context(|| format!("checkpoint lacks tensor {name}"))?;
+                let t = tensors
+                    .get(name)
+                    .with_context(|| format!("checkpoint lacks tensor {name}"))?;
                 var.set(t)?;
             }
         }
@@ -154,11 +194,22 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     if start_step >= hyper.steps {
         bail!("the checkpoint already has {start_step} steps; ask for more with --steps");
     }
-    let mut sampler = WindowSampler::new(&ds.train, hyper.seq_len, hyper.seed.wrapping_add(start_step as u64))
-        .with_context(|| format!("the training files hold fewer than {} tokens: too little to train on", hyper.seq_len + 2))?;
+    let mut sampler = WindowSampler::new(
+        &ds.train,
+        hyper.seq_len,
+        hyper.seed.wrapping_add(start_step as u64),
+    )
+    .with_context(|| {
+        format!(
+            "the training files hold fewer than {} tokens: too little to train on",
+            hyper.seq_len + 2
+        )
+    })?;
 
     let name = opts.name.clone().unwrap_or_else(|| {
-        opts.out.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned())
+        opts.out
+            .file_name()
+            .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned())
     });
     let (train_files, validation_files) = (ds.train.len(), ds.validation.len());
     let mut meta = ModelMeta {
@@ -193,8 +244,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} (eta {eta})")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} (eta {eta})",
+        )
+        .expect("valid template"),
     );
     bar.set_position(start_step as u64);
     let started = Instant::now();
@@ -217,12 +270,20 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         let done = step + 1;
         let rate = (done - start_step) as f64 * tokens_per_step / started.elapsed().as_secs_f64();
-        bar.set_message(format!("loss note {ln:.3} offset {lo:.3} | {rate:.0} tok/s"));
+        bar.set_message(format!(
+            "loss note {ln:.3} offset {lo:.3} | {rate:.0} tok/s"
+        ));
         bar.inc(1);
-        let at_checkpoint = opts.checkpoint_every > 0 && done % opts.checkpoint_every == 0 && done < hyper.steps;
+        let at_checkpoint =
+            opts.checkpoint_every > 0 && done % opts.checkpoint_every == 0 && done < hyper.steps;
         if at_checkpoint || done == hyper.steps {
             let validation = validate(&ds, &note.net, &offset.net)?;
-            history.push(LossPoint { step: done, note: sum_note / since as f64, offset: sum_offset / since as f64, validation });
+            history.push(LossPoint {
+                step: done,
+                note: sum_note / since as f64,
+                offset: sum_offset / since as f64,
+                validation,
+            });
             (sum_note, sum_offset, since) = (0.0, 0.0, 0);
             if at_checkpoint {
                 let n = recent.len() as f64;
@@ -233,7 +294,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                 save_checkpoint(&opts.out, &meta, &note.vars, &offset.vars, &history)?;
                 let line = format!(
                     "step {done}: checkpoint saved{}",
-                    validation.map_or(String::new(), |v| format!(", validation NLL note {:.3} offset {:.3}", v.note, v.offset))
+                    validation.map_or(String::new(), |v| format!(
+                        ", validation NLL note {:.3} offset {:.3}",
+                        v.note, v.offset
+                    ))
                 );
                 if opts.progress {
                     bar.println(line);
@@ -259,5 +323,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
     write_history(&opts.out, &history)?;
     remove_checkpoints(&opts.out);
-    Ok(TrainReport { meta, history, skipped: corpus.skipped })
+    Ok(TrainReport {
+        meta,
+        history,
+        skipped: corpus.skipped,
+    })
 }

@@ -9,14 +9,21 @@ use std::path::{Path, PathBuf};
 /// `../shared/corpus` beside the checkout.
 pub fn shared_corpus() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    assert!(p.is_dir(), "the shared corpus is expected at {}", p.display());
+    assert!(
+        p.is_dir(),
+        "the shared corpus is expected at {}",
+        p.display()
+    );
     p
 }
 
 /// Copies the first `n` files of a shared corpus folder into `dest`.
 pub fn copy_files(sub: &str, n: usize, dest: &Path) {
     std::fs::create_dir_all(dest).unwrap();
-    let mut files: Vec<_> = std::fs::read_dir(shared_corpus().join(sub)).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(shared_corpus().join(sub))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for f in files.into_iter().take(n) {
         std::fs::copy(&f, dest.join(f.file_name().unwrap())).unwrap();
@@ -58,5 +65,8 @@ pub fn tiny_model(dir: &Path, sub: &str, mode: TokenMode, steps: usize) -> (Mode
     copy_files(sub, if sub == "bach" { 6 } else { 10 }, &corpus);
     let out = dir.join("model");
     let report = train(&tiny_options(&corpus, &out, mode, steps)).expect("tiny training");
-    (deepmidi::model::load_model_set(&out).expect("load tiny model"), report)
+    (
+        deepmidi::model::load_model_set(&out).expect("load tiny model"),
+        report,
+    )
 }
