@@ -109,6 +109,11 @@ fn check_chunks(bytes: &[u8]) -> Result<(), PieceError> {
 /// Reads one file's bytes. Never panics, whatever the bytes.
 pub fn read_piece(bytes: &[u8]) -> Result<Piece, PieceError> {
     check_chunks(bytes)?;
+    // The top bit of the division word marks SMPTE timing. Refuse it before midly parses the
+    // frame rate: midly negates it, which overflows for -128 frames per second.
+    if bytes[12] & 0x80 != 0 {
+        return Err(PieceError::Smpte);
+    }
     let smf = Smf::parse(bytes).map_err(|e| PieceError::Malformed(e.to_string()))?;
     let ticks_per_quarter = match smf.header.timing {
         Timing::Metrical(t) if t.as_int() > 0 => t.as_int(),
