@@ -28,6 +28,8 @@ python3 -m pip install --quiet pedalboard \
 echo "== Building (release)"
 cargo build --release --bin deepmidi
 cargo xtask bundle deepmidi --release
+# The debug CLAP with allocation checks that one of the tests loads (target/alloc-check/).
+cargo xtask bundle-alloc-check
 
 echo "== Installing the plugins"
 mkdir -p "$HOME/.clap" "$HOME/.vst3"
