@@ -142,41 +142,26 @@ fn generated_file_holds_the_requested_notes() {
                 ..Default::default()
             };
             let perf = generate(&model, &opts, None).unwrap();
-            let piece = read_piece(&performance_to_smf_bytes(&perf, 0)).unwrap();
+            let bytes = performance_to_smf_bytes(&perf, 0);
+            let piece = read_piece(&bytes).unwrap();
             // Distinct (tick, pitch) pairs: what a MIDI reader sees as separate notes.
             assert_eq!(piece.note_count(), notes, "{sub} {notes}");
-            let bytes = performance_to_smf_bytes(&perf, 0);
             let smf = midly::Smf::parse(&bytes).unwrap();
             assert_eq!(smf.header.format, midly::Format::Parallel);
         }
         // Same seed, same music; another seed, other music.
-        let a = generate(
-            &model,
-            &GenerateOptions {
-                seed: 4,
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap();
-        let b = generate(
-            &model,
-            &GenerateOptions {
-                seed: 4,
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap();
-        let c = generate(
-            &model,
-            &GenerateOptions {
-                seed: 5,
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap();
+        let with_seed = |seed| {
+            generate(
+                &model,
+                &GenerateOptions {
+                    seed,
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap()
+        };
+        let (a, b, c) = (with_seed(4), with_seed(4), with_seed(5));
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
