@@ -63,9 +63,14 @@ pub fn read_corpus(folder: &Path) -> Result<Corpus, CorpusError> {
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().unwrap_or(folder).to_path_buf();
-                let reason = match e.loop_ancestor() {
-                    Some(a) => format!("symbolic link loop back to {}", a.display()),
-                    None => e
+                let reason = match (e.loop_ancestor(), std::fs::read_link(&path)) {
+                    (Some(a), _) => format!("symbolic link loop back to {}", a.display()),
+                    // Following a dangling link fails with a bare "No such file or
+                    // directory", which reads as if the listed path itself were missing.
+                    (None, Ok(target)) if !path.exists() => {
+                        format!("broken symbolic link to {}", target.display())
+                    }
+                    (None, _) => e
                         .io_error()
                         .map_or_else(|| e.to_string(), |io| io.to_string()),
                 };
