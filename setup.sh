@@ -22,8 +22,11 @@ $sudo apt-get update
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
     build-essential pkg-config fonts-dejavu-core fluid-soundfont-gm sox python3-pip
 # Debian's own Python refuses pip installs outside a virtual environment unless told otherwise.
-python3 -m pip install --quiet pedalboard \
-    || python3 -m pip install --quiet --break-system-packages pedalboard
+# The first try's refusal (PEP 668) is expected there and kept off the screen.
+if ! python3 -c 'import pedalboard' 2>/dev/null; then
+    python3 -m pip install --quiet pedalboard 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages pedalboard
+fi
 
 echo "== Building (release)"
 cargo build --release --bin deepmidi

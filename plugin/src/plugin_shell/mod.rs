@@ -11,6 +11,7 @@
 mod models;
 mod params;
 mod state;
+mod state_repair;
 
 pub use models::{
     list_models, user_models_dir, LoadedModels, ModelEntry, ModelSource, BUILTIN_MODELS,
@@ -244,6 +245,17 @@ impl Plugin for DeepMidi {
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    /// A damaged, hand-edited or foreign project's unusable values load as defaults.
+    fn filter_state(state: &mut PluginState) {
+        let repaired = state_repair::repair_state(state);
+        if !repaired.is_empty() {
+            nice_warn!(
+                "DeepMIDI: the loaded state has no usable value for {}; loading their defaults",
+                repaired.join(", ")
+            );
+        }
     }
 
     fn activate(
