@@ -428,7 +428,7 @@ fn process_context(t: &TransportSnapshot) -> ProcessContext {
         c.cycleStartMusic = start;
         c.cycleEndMusic = end;
     }
-    c.state = state as u32;
+    c.state = state;
     c.sampleRate = t.sample_rate;
     c.projectTimeSamples = t.position_samples;
     c.projectTimeMusic = t.position_beats;
@@ -536,14 +536,14 @@ impl PluginHost for Vst3Host {
                 // SAFETY: the union field read matches the event type.
                 unsafe {
                     match u32::from(e.r#type) {
-                        x if x == kNoteOnEvent as u32 => Some(BufferEvent {
+                        x if x == kNoteOnEvent => Some(BufferEvent {
                             offset,
                             pitch: e.__field0.noteOn.pitch as u8,
                             channel: e.__field0.noteOn.channel as u8,
                             velocity: f64::from(e.__field0.noteOn.velocity),
                             on: true,
                         }),
-                        x if x == kNoteOffEvent as u32 => Some(BufferEvent {
+                        x if x == kNoteOffEvent => Some(BufferEvent {
                             offset,
                             pitch: e.__field0.noteOff.pitch as u8,
                             channel: e.__field0.noteOff.channel as u8,

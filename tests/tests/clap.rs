@@ -321,14 +321,16 @@ fn clap_corrupt_or_foreign_state_is_refused_or_ignored_without_harm() {
 fn clap_unusable_saved_values_load_their_defaults() {
     let mut host = customized();
     let defaults = param_values(&mut ClapHost::load(&bundles::clap_library()));
-    // A usable channel; everything else missing, out of range or of the wrong type.
-    let damaged = br#"{"version":"0.1.0","params":{"chan":{"i32":7},"temp":{"f32":1e30},"tscale":{"f32":-3.0},"gate":{"bool":true},"vel":{"i32":0},"seed":{"i32":-1},"sync":{"f32":1.0}},"fields":{"model-name":"tiny-test"}}"#;
+    // A usable channel and model name; everything else missing, out of range or of the wrong
+    // type. The model index is missing too: it follows the name.
+    let damaged = br#"{"version":"0.1.0","params":{"chan":{"i32":7},"temp":{"f32":1e30},"tscale":{"f32":-3.0},"gate":{"bool":true},"vel":{"i32":0},"seed":{"i32":-1},"sync":{"f32":1.0}},"fields":{"model-name":"\"tiny-test\""}}"#;
     let mut framed = (damaged.len() as u64).to_le_bytes().to_vec();
     framed.extend_from_slice(damaged);
     host.load_state(&framed).expect("a well-formed state loads");
     for ((name, got), (_, default)) in param_values(&mut host).into_iter().zip(defaults) {
         match name.as_str() {
             "MIDI Channel" => assert_eq!(value_text(&mut host, &name), "7"),
+            "Model" => assert_eq!(value_text(&mut host, &name), TEST_MODEL),
             _ => assert_eq!(got, default, "{name} is not back at its default"),
         }
     }

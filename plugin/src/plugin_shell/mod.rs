@@ -247,7 +247,8 @@ impl Plugin for DeepMidi {
         self.params.clone()
     }
 
-    /// A damaged, hand-edited or foreign project's unusable values load as defaults.
+    /// A damaged, hand-edited or foreign project's unusable values load as defaults, and the
+    /// model index follows the saved model name.
     fn filter_state(state: &mut PluginState) {
         let repaired = state_repair::repair_state(state);
         if !repaired.is_empty() {
@@ -256,6 +257,9 @@ impl Plugin for DeepMidi {
                 repaired.join(", ")
             );
         }
+        // The same listing an instance makes when it is created (a folder scan, no loading).
+        let names: Vec<String> = list_models().into_iter().map(|m| m.name).collect();
+        state::align_model_index(state, &names);
     }
 
     fn activate(

@@ -30,6 +30,7 @@ pub struct DeepMidiParams {
     pub reset: BoolParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
+    /// Saved as `state::MODEL_NAME_FIELD`.
     #[persist = "model-name"]
     pub model_choice: ModelChoice,
 }

@@ -6,8 +6,11 @@
 //! whatever happened last: the model parameter moving (its callback), or a state load naming
 //! an installed model (state loads set the parameters first, then this field, so the name wins).
 //! A name that is not installed, and unreadable or old state, leave the selection alone.
+//! Before a state is applied, `align_model_index` also moves the saved model index to the
+//! name's slot, so the Model parameter shows the model that plays.
 
 use nice_plug::params::persist::PersistentField;
+use nice_plug::plugin::{ParamValue, PluginState};
 use nice_plug::prelude::nice_warn;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -62,6 +65,26 @@ impl ModelChoice {
     pub fn selector(&self) -> Arc<dyn Fn(i32) + Send + Sync> {
         let selected = self.selected.clone();
         Arc::new(move |index| selected.store(index.max(0) as usize, Ordering::Release))
+    }
+}
+
+/// The state field the model's name is saved under (`#[persist]` in `params.rs`).
+pub const MODEL_NAME_FIELD: &str = "model-name";
+
+/// Points a loaded state's model index at the slot of its saved model name in `names`, so the
+/// Model parameter shows the model that plays even when the list has changed since the save.
+/// A name that is not in `names` leaves the index alone.
+pub fn align_model_index(state: &mut PluginState, names: &[String]) {
+    let Some(json) = state.fields.get(MODEL_NAME_FIELD) else {
+        return;
+    };
+    let Ok(SavedModel(Some(name))) = serde_json::from_str(json) else {
+        return;
+    };
+    if let Some(slot) = names.iter().position(|n| *n == name) {
+        state
+            .params
+            .insert("model".to_owned(), ParamValue::I32(slot as i32));
     }
 }
 
@@ -136,6 +159,30 @@ mod tests {
             load(&c, json);
             assert_eq!(c.selected(), 1, "{json}");
         }
+    }
+
+    #[test]
+    fn the_index_follows_the_saved_name() {
+        use crate::plugin_shell::DeepMidiParams;
+        use nice_plug::params::Params;
+        let names: Vec<String> = ["irish", "bach", "mine"].map(str::to_owned).into();
+        let params = DeepMidiParams::new(names.clone().into());
+        params.model_choice.selector()(2);
+        let mut state = PluginState {
+            version: String::new(),
+            params: [("model".to_owned(), ParamValue::I32(0))].into(),
+            fields: params.serialize_fields(),
+        };
+        align_model_index(&mut state, &names);
+        assert!(matches!(state.params["model"], ParamValue::I32(2)));
+        // The list changed since: "mine" moved, "gone" is not there.
+        align_model_index(&mut state, &names[1..]);
+        assert!(matches!(state.params["model"], ParamValue::I32(1)));
+        state
+            .fields
+            .insert(MODEL_NAME_FIELD.to_owned(), "\"gone\"".to_owned());
+        align_model_index(&mut state, &names);
+        assert!(matches!(state.params["model"], ParamValue::I32(1)));
     }
 
     #[test]
