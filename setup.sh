@@ -24,8 +24,8 @@ $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recomme
 # Debian's own Python refuses pip installs outside a virtual environment unless told otherwise.
 # The first try's refusal (PEP 668) is expected there and kept off the screen.
 if ! python3 -c 'import pedalboard' 2>/dev/null; then
-    python3 -m pip install --quiet pedalboard 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages pedalboard
+    python3 -m pip install --quiet --no-warn-script-location pedalboard 2>/dev/null \
+        || python3 -m pip install --quiet --no-warn-script-location --break-system-packages pedalboard
 fi
 
 echo "== Building (release)"
