@@ -17,6 +17,14 @@ use std::ffi::{CStr, CString};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Wraps a plugin's state JSON the way nice-plug's CLAP wrapper writes it to the state
+/// stream (a little-endian u64 length, then the bytes), so tests can hand it made-up states.
+pub fn frame_state(json: &[u8]) -> Vec<u8> {
+    let mut framed = (json.len() as u64).to_le_bytes().to_vec();
+    framed.extend_from_slice(json);
+    framed
+}
+
 /// The host callbacks: only `request_callback` matters (the plugin's main-thread tasks).
 #[derive(Default)]
 pub struct Shared {

@@ -1,7 +1,7 @@
 //! The release CLAP bundle in the clack-host test host.
 
 use deepmidi_host_tests::capture::{off_grid, Capture};
-use deepmidi_host_tests::clap_host::ClapHost;
+use deepmidi_host_tests::clap_host::{frame_state, ClapHost};
 use deepmidi_host_tests::fixture::{setup, BROKEN_MODEL, TEST_MODEL};
 use deepmidi_host_tests::host::{
     capture_run, select_model, set_param_text, value_text, BufferSizes, PluginHost, Session,
@@ -308,9 +308,7 @@ fn clap_corrupt_or_foreign_state_is_refused_or_ignored_without_harm() {
         .is_err());
     // Well-formed, but from some other version: unknown fields and a bad model name.
     let foreign = br#"{"version":"0.0.1","params":{"nosuch":{"f32":1.0},"vel":{"bool":true}},"fields":{"model-name":"[1,2]","other":"x"}}"#;
-    let mut framed = (foreign.len() as u64).to_le_bytes().to_vec();
-    framed.extend_from_slice(foreign);
-    let _ = host.load_state(&framed);
+    let _ = host.load_state(&frame_state(foreign));
     assert_eq!(param_values(&mut host), defaults);
     select_model(&mut host, TEST_MODEL);
     let c = capture_run(host, 20.0, BufferSizes::Fixed(512));
@@ -324,9 +322,8 @@ fn clap_unusable_saved_values_load_their_defaults() {
     // A usable channel and model name; everything else missing, out of range or of the wrong
     // type. The model index is missing too: it follows the name.
     let damaged = br#"{"version":"0.1.0","params":{"chan":{"i32":7},"temp":{"f32":1e30},"tscale":{"f32":-3.0},"gate":{"bool":true},"vel":{"i32":0},"seed":{"i32":-1},"sync":{"f32":1.0}},"fields":{"model-name":"\"tiny-test\""}}"#;
-    let mut framed = (damaged.len() as u64).to_le_bytes().to_vec();
-    framed.extend_from_slice(damaged);
-    host.load_state(&framed).expect("a well-formed state loads");
+    host.load_state(&frame_state(damaged))
+        .expect("a well-formed state loads");
     for ((name, got), (_, default)) in param_values(&mut host).into_iter().zip(defaults) {
         match name.as_str() {
             "MIDI Channel" => assert_eq!(value_text(&mut host, &name), "7"),

@@ -13,6 +13,7 @@
 //! `PROPTEST_CASES` sets the number of cases per host (default 96; the README gives a longer
 //! run).
 
+use deepmidi_host_tests::clap_host::frame_state;
 use deepmidi_host_tests::fixture::TEST_MODEL;
 use deepmidi_host_tests::host::{set_param_text, value_text, PluginHost, Session};
 use deepmidi_host_tests::scenario::{clap, param_values, vst3};
@@ -28,15 +29,9 @@ const IDS: [&str; 10] = [
     "temp", "tscale", "gate", "vel", "chan", "seed", "sync", "model", "reset", "bypass",
 ];
 
-/// How each format wraps the plugin's JSON: CLAP's stream carries a length prefix (nice-plug's
-/// framing), VST3's stream is the JSON itself.
+/// How each format wraps the plugin's JSON: CLAP's stream carries a length prefix
+/// (`frame_state`), VST3's stream is the JSON itself.
 type Frame = fn(&[u8]) -> Vec<u8>;
-
-fn clap_frame(json: &[u8]) -> Vec<u8> {
-    let mut framed = (json.len() as u64).to_le_bytes().to_vec();
-    framed.extend_from_slice(json);
-    framed
-}
 
 fn vst3_frame(json: &[u8]) -> Vec<u8> {
     json.to_vec()
@@ -231,7 +226,7 @@ fn fuzz_state_loading<H: PluginHost>(mut host: H, frame: Frame, what: &str) {
 
 #[test]
 fn clap_any_state_bytes_leave_the_plugin_playing_in_range() {
-    fuzz_state_loading(clap(), clap_frame, "CLAP");
+    fuzz_state_loading(clap(), frame_state, "CLAP");
 }
 
 #[test]
