@@ -64,8 +64,8 @@ fn run(
             playing: true,
             tempo_bpm: Some(120.0),
             position_beats: Some(pos as f64 / SR * 2.0),
-            bar_start_beats: None,
             beats_per_bar: Some(4.0),
+            ..Default::default()
         };
         let start = events.len();
         engine.process(n, &transport, params, &mut |e| match e {
@@ -316,4 +316,254 @@ fn processing_a_minute_allocates_nothing() {
             "{mode:?}: allocations inside process"
         );
     }
+}
+
+/// How a host reports its position in beats.
+#[derive(Debug, Clone, Copy)]
+enum HostPosition {
+    Exact,
+    /// Rounded to 1/n beat (Ardour: 1920), with the sample position given exactly.
+    Ticks(f64),
+    /// Rounded to 1/n beat, and no position in seconds or samples.
+    TicksOnly(f64),
+    /// Derived from whole samples.
+    WholeSamples,
+}
+
+impl HostPosition {
+    fn transport(self, beats: f64, samples: i64, bpm: f64) -> Transport {
+        let (position_beats, position_seconds) = match self {
+            HostPosition::Exact => (beats, Some(samples as f64 / SR)),
+            HostPosition::Ticks(n) => ((beats * n).round() / n, Some(samples as f64 / SR)),
+            HostPosition::TicksOnly(n) => ((beats * n).round() / n, None),
+            HostPosition::WholeSamples => {
+                let spb = SR * 60.0 / bpm;
+                ((beats * spb).round() / spb, None)
+            }
+        };
+        Transport {
+            playing: true,
+            tempo_bpm: Some(bpm),
+            position_beats: Some(position_beats),
+            position_seconds,
+            beats_per_bar: Some(4.0),
+            ..Default::default()
+        }
+    }
+}
+
+/// A host timeline at a constant tempo: starts at `from_beat` (negative for a count-in) and,
+/// with a loop, splits the buffer at the loop end and jumps to its start, as Ardour does.
+/// Returns the events with absolute sample times, and the times at which the host jumped.
+fn run_host(
+    engine: &mut Engine,
+    params: &EngineParams,
+    host: HostPosition,
+    bpm: f64,
+    from_beat: f64,
+    loop_beats: Option<(f64, f64)>,
+    seconds: f64,
+    mut sizes: impl FnMut() -> u32,
+) -> (Vec<Captured>, Vec<i64>) {
+    let spb = SR * 60.0 / bpm;
+    let total = (seconds * SR) as i64;
+    let (mut clock, mut jumps, mut events) = (0i64, Vec::new(), Vec::new());
+    // The song position in samples from beat 0, as hosts count it.
+    let mut song = (from_beat * spb).round() as i64;
+    while clock < total {
+        let mut n = i64::from(sizes()).min(total - clock).max(1);
+        if let Some((_, end)) = loop_beats {
+            let end = (end * spb).round() as i64;
+            if song < end {
+                n = n.min(end - song);
+            }
+        }
+        let mut t = host.transport(song as f64 / spb, song, bpm);
+        t.loop_beats = loop_beats;
+        engine.process(n as u32, &t, params, &mut |e| {
+            events.push(match e {
+                EngineEvent::NoteOn { sample, pitch, .. } => Captured {
+                    at: clock + i64::from(sample),
+                    on: true,
+                    pitch,
+                },
+                EngineEvent::NoteOff { sample, pitch, .. } => Captured {
+                    at: clock + i64::from(sample),
+                    on: false,
+                    pitch,
+                },
+            })
+        });
+        clock += n;
+        song += n;
+        if let Some((start, end)) = loop_beats {
+            if song == (end * spb).round() as i64 {
+                song = (start * spb).round() as i64;
+                jumps.push(clock);
+            }
+        }
+    }
+    (events, jumps)
+}
+
+/// Checks that `got` has the same notes as `want`: same pitches in the same order, note-ons
+/// and note-offs within `tolerance` samples.
+fn assert_same_notes(want: &[Captured], got: &[Captured], tolerance: i64, what: &str) {
+    assert!(
+        want.iter().filter(|e| e.on).count() > 20,
+        "{what}: too few notes"
+    );
+    assert_eq!(want.len(), got.len(), "{what}: event counts differ");
+    for (w, g) in want.iter().zip(got) {
+        assert!(
+            w.on == g.on && w.pitch == g.pitch && (w.at - g.at).abs() <= tolerance,
+            "{what}: expected {w:?}, got {g:?}"
+        );
+    }
+}
+
+#[test]
+fn rounded_host_positions_play_exactly_the_notes_of_exact_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 30);
+    let params = EngineParams {
+        temperature: 1.0,
+        ..Default::default()
+    };
+    let play = |host: HostPosition, bpm: f64, sizes: &mut dyn FnMut() -> u32| {
+        let mut engine = Engine::new(&model, SR, 3).unwrap();
+        run_host(&mut engine, &params, host, bpm, 0.0, None, 40.0, sizes).0
+    };
+    for bpm in [120.0, 93.0, 140.5] {
+        let exact = play(HostPosition::Exact, bpm, &mut || 512);
+        for host in [
+            HostPosition::Ticks(1920.0),
+            HostPosition::Ticks(960.0),
+            HostPosition::TicksOnly(1920.0),
+            HostPosition::TicksOnly(480.0),
+            HostPosition::WholeSamples,
+        ] {
+            let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(bpm as u64);
+            let mut random = || rng.random_range(1..=4096);
+            let sizes: [&mut dyn FnMut() -> u32; 4] =
+                [&mut || 32, &mut || 1024, &mut || 4096, &mut random];
+            for (i, size) in sizes.into_iter().enumerate() {
+                let got = play(host, bpm, size);
+                assert_same_notes(
+                    &exact,
+                    &got,
+                    1,
+                    &format!("{host:?} at {bpm} BPM, sizes {i}"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_count_in_starts_the_stream_at_beat_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 30);
+    let params = EngineParams::default();
+    for host in [HostPosition::Exact, HostPosition::Ticks(1920.0)] {
+        let mut engine = Engine::new(&model, SR, 3).unwrap();
+        let (from_zero, _) = run_host(&mut engine, &params, host, 120.0, 0.0, None, 30.0, || 700);
+        let mut engine = Engine::new(&model, SR, 3).unwrap();
+        let (count_in, _) = run_host(&mut engine, &params, host, 120.0, -4.0, None, 32.0, || 700);
+        // Four beats of count-in at 120 BPM: two seconds of silence, then the same music.
+        assert_eq!(count_in.first().map(|e| e.at), Some(96_000), "{host:?}");
+        let shifted: Vec<Captured> = count_in
+            .iter()
+            .map(|e| Captured {
+                at: e.at - 96_000,
+                ..*e
+            })
+            .filter(|e| e.at < 30 * 48_000)
+            .collect();
+        let common = shifted.len().min(from_zero.len()) - 4;
+        assert_same_notes(&from_zero[..common], &shifted[..common], 0, "count-in");
+    }
+}
+
+#[test]
+fn notes_end_at_the_loop_end_before_the_host_jumps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 30);
+    // Long notes, so some always sound across the loop end.
+    let params = EngineParams {
+        gate: 1.0,
+        tempo_scale: 2.0,
+        ..Default::default()
+    };
+    for host in [HostPosition::Exact, HostPosition::Ticks(1920.0)] {
+        let mut engine = Engine::new(&model, SR, 5).unwrap();
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(4);
+        let (events, jumps) = run_host(
+            &mut engine,
+            &params,
+            host,
+            120.0,
+            0.0,
+            Some((4.0, 9.0)),
+            60.0,
+            || rng.random_range(32..=2048),
+        );
+        assert!(jumps.len() >= 10, "{host:?}: {} loop jumps", jumps.len());
+        // Notes sounding at a jump end in the buffer before it, on its last sample.
+        let cut = events
+            .iter()
+            .filter(|e| !e.on && jumps.contains(&(e.at + 1)))
+            .count();
+        for &j in &jumps {
+            let before: Vec<&Captured> = events.iter().filter(|e| e.at < j).collect();
+            let mut on = [false; 128];
+            for e in before {
+                on[e.pitch as usize] = e.on;
+            }
+            assert!(
+                on.iter().all(|s| !s),
+                "{host:?}: notes still sound at the jump at sample {j}"
+            );
+            // After the jump, the stream starts again on the loop start's beat.
+            let first = events.iter().find(|e| e.at >= j && e.on).unwrap();
+            assert_eq!(first.at, j, "{host:?}: the first onset after the jump");
+        }
+        assert!(
+            cut >= 5,
+            "{host:?}: only {cut} notes were cut at the loop end"
+        );
+    }
+}
+
+#[test]
+fn jitter_below_the_rounding_tolerance_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 30);
+    let params = EngineParams::default();
+    let play = |jitter: f64| {
+        let mut engine = Engine::new(&model, SR, 9).unwrap();
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
+        let mut events = Vec::new();
+        let mut pos = 0i64;
+        while pos < 30 * 48_000 {
+            let t = Transport {
+                playing: true,
+                tempo_bpm: Some(120.0),
+                // The first position is exact: it places the anchor.
+                position_beats: Some(
+                    pos as f64 / 24_000.0
+                        + if pos > 0 {
+                            jitter * rng.random_range(-1.0..1.0)
+                        } else {
+                            0.0
+                        },
+                ),
+                ..Default::default()
+            };
+            engine.process(256, &t, &params, &mut |e| events.push((pos, e)));
+            pos += 256;
+        }
+        events
+    };
+    assert_eq!(play(0.0), play(deepmidi::realtime::ROUNDING_BEATS * 0.9));
 }

@@ -148,8 +148,14 @@ fn engine_transport(t: &nice_plug::prelude::Transport) -> Transport {
         playing: t.playing,
         tempo_bpm: t.tempo.filter(|bpm| bpm.is_finite() && *bpm > 0.0),
         position_beats: t.pos_beats().filter(|b| b.is_finite()),
+        // Only what the host gave (CLAP seconds, VST3 samples), never derived from the beats.
+        position_seconds: t
+            .pos_seconds
+            .or_else(|| t.pos_samples.map(|s| s as f64 / f64::from(t.sample_rate)))
+            .filter(|s| s.is_finite()),
         bar_start_beats: t.bar_start_pos_beats().filter(|b| b.is_finite()),
         beats_per_bar,
+        loop_beats: t.loop_range_beats,
     }
 }
 

@@ -6,7 +6,7 @@
 //! buffer, so no buffer pays for a whole chord's worth of model steps.
 
 use super::generator::EventGenerator;
-use super::timeline::{next_boundary, Anchor, Transport, FREE_RUN_BPM};
+use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM, ROUNDING_BEATS};
 use crate::model::{ModelError, ModelSet};
 
 /// No note lasts longer than this many beats, whatever the gap to the next onset.
@@ -130,11 +130,14 @@ impl Engine {
         out: &mut impl FnMut(EngineEvent),
     ) -> Option<Anchor> {
         let valid_tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0);
-        let host_position = transport.position_beats.filter(|p| p.is_finite());
-        let (playing, bpm, free_run) = match (valid_tempo, host_position) {
-            (Some(bpm), Some(_)) => (transport.playing, bpm, false),
-            (bpm, _) => (true, bpm.unwrap_or(FREE_RUN_BPM), true),
+        let (playing, bpm, host_position) = match valid_tempo {
+            Some(bpm) => match transport.exact_position(bpm) {
+                Some(position) => (transport.playing, bpm, Some(position)),
+                None => (true, bpm, None),
+            },
+            None => (true, FREE_RUN_BPM, None),
         };
+        let free_run = host_position.is_none();
         if !playing {
             if self.anchor.take().is_some() {
                 self.all_notes_off(0, out);
@@ -142,14 +145,11 @@ impl Engine {
             self.next_onset = None;
             return None;
         }
+        let anchor_at = |engine: &Engine, position: f64| {
+            Anchor::new(engine.clock, position, bpm, engine.sample_rate, free_run)
+        };
         let restart = |engine: &mut Engine, position: f64| {
-            engine.anchor = Some(Anchor::new(
-                engine.clock,
-                position,
-                bpm,
-                engine.sample_rate,
-                free_run,
-            ));
+            engine.anchor = Some(anchor_at(engine, position));
             engine.next_onset = Some(next_boundary(position, transport, sync_to_bar));
         };
         match self.anchor {
@@ -160,30 +160,40 @@ impl Engine {
             }
             Some(a) => {
                 let predicted = a.beat_at(self.clock);
-                let position = if free_run {
-                    predicted
-                } else {
-                    host_position.unwrap_or(predicted)
-                };
-                // Half a sample of slack: hosts round their positions.
-                let tolerance = 0.5 / a.samples_per_beat + 1e-9;
-                if (position - predicted).abs() > tolerance {
-                    // Loop or locate: silence, and start again from the new place.
-                    self.all_notes_off(0, out);
-                    restart(self, position);
-                } else if bpm != a.bpm {
-                    // Same place, new tempo: the schedule stays in beats.
-                    self.anchor = Some(Anchor::new(
-                        self.clock,
-                        position,
-                        bpm,
-                        self.sample_rate,
-                        free_run,
-                    ));
+                let position = host_position.unwrap_or(predicted);
+                match Continuity::of(position, predicted) {
+                    Continuity::Jump => {
+                        self.all_notes_off(0, out);
+                        restart(self, position);
+                    }
+                    // The schedule is in beats: moving the anchor keeps every note.
+                    Continuity::Drift => self.anchor = Some(anchor_at(self, position)),
+                    // Rounding: our own count is the exact one. A new tempo takes effect here.
+                    Continuity::Steady if bpm != a.bpm => {
+                        self.anchor = Some(anchor_at(self, predicted))
+                    }
+                    Continuity::Steady => {}
                 }
             }
         }
         self.anchor
+    }
+
+    /// Where this buffer reaches the end of the host's loop, if it does: the sample (at most
+    /// `frames`) and the beat. Hosts jump back at the loop end, some splitting the buffer
+    /// there and some at the next buffer: either way the notes must end here, before the
+    /// jump. A loop end past this buffer by no more than the host's rounding counts as here.
+    fn loop_end(&self, frames: u32, anchor: &Anchor, transport: &Transport) -> Option<(u32, f64)> {
+        if anchor.free_run {
+            return None;
+        }
+        let (_, end) = transport.active_loop()?;
+        let first = anchor.beat_at(self.clock);
+        let last = anchor.beat_at(self.clock + i64::from(frames));
+        (first < end - ROUNDING_BEATS && end <= last + ROUNDING_BEATS).then(|| {
+            let sample = (anchor.sample_of(end) - self.clock).clamp(0, i64::from(frames));
+            (sample as u32, end)
+        })
     }
 
     /// Renders one buffer of `frames` samples: calls `out` with this buffer's events in time
@@ -197,22 +207,32 @@ impl Engine {
     ) {
         let temperature = params.temperature.max(0.0);
         if let Some(anchor) = self.follow_transport(transport, params.sync_to_bar, out) {
-            self.emit_due(frames, &anchor, params, out);
+            match self.loop_end(frames, &anchor, transport) {
+                Some((sample, beat)) => {
+                    self.emit_due(sample, beat, &anchor, params, out);
+                    self.all_notes_off(sample.min(frames.saturating_sub(1)), out);
+                }
+                None => self.emit_due(frames, f64::INFINITY, &anchor, params, out),
+            }
         }
         // Prepare ahead: at most one step of each network per buffer.
         self.generator.work(temperature);
         self.clock += i64::from(frames);
     }
 
+    /// Plays what falls due before sample `until` of this buffer, onsets only before beat
+    /// `onsets_before`.
     fn emit_due(
         &mut self,
-        frames: u32,
+        until: u32,
+        onsets_before: f64,
         anchor: &Anchor,
         params: &EngineParams,
         out: &mut impl FnMut(EngineEvent),
     ) {
         let clock = self.clock;
         let relative = |beat: f64| anchor.sample_of(beat) - clock;
+        let until = i64::from(until);
         let mut onsets = 0;
         loop {
             let off = self
@@ -223,12 +243,10 @@ impl Engine {
                 .min();
             let onset = self
                 .next_onset
-                .filter(|_| onsets < MAX_ONSETS_PER_BUFFER)
+                .filter(|&b| onsets < MAX_ONSETS_PER_BUFFER && b < onsets_before)
                 .map(|b| (relative(b), b));
             match (off, onset) {
-                (Some((at, pitch)), _)
-                    if at < i64::from(frames) && onset.is_none_or(|(o, _)| at <= o) =>
-                {
+                (Some((at, pitch)), _) if at < until && onset.is_none_or(|(o, _)| at <= o) => {
                     let s = self.sounding[pitch].take().expect("slot just seen");
                     out(EngineEvent::NoteOff {
                         sample: at.max(0) as u32,
@@ -236,7 +254,7 @@ impl Engine {
                         channel: s.channel,
                     });
                 }
-                (_, Some((at, beat))) if at < i64::from(frames) => {
+                (_, Some((at, beat))) if at < until => {
                     self.play_onset(at.max(0) as u32, beat, params, out);
                     onsets += 1;
                 }

@@ -16,4 +16,4 @@ pub use generator::{Event, EventGenerator};
 pub use lstm::PackedLstm;
 pub use sampler::sample_token;
 pub use tables::TokenTables;
-pub use timeline::Transport;
+pub use timeline::{Transport, FREE_RUN_BPM, JUMP_BEATS, ROUNDING_BEATS};

@@ -4,6 +4,12 @@
 //! starts, jumps or changes tempo. While the host moves steadily, its reported positions
 //! agree with the anchor and it is kept, so event times are computed from one absolute
 //! reference and do not depend on how the host cuts its buffers.
+//!
+//! Real hosts do not report exact positions. Ardour rounds the VST3 position in beats to
+//! 1/1920 beat (12.5 samples at 120 BPM and 48 kHz), others to 960 or 480 PPQ ticks or to
+//! whole samples, and some jitter. So a disagreement between the host and the anchor is
+//! judged by its size ([`Continuity`]): rounding is ignored, drift is followed without a
+//! break, and only a real jump (locate, loop) restarts the stream.
 
 /// The host's transport as the engine needs it. `tempo_bpm` or `position_beats` missing means
 /// the host gives no usable transport: the engine then free-runs.
@@ -11,16 +17,79 @@
 pub struct Transport {
     pub playing: bool,
     pub tempo_bpm: Option<f64>,
-    /// Position at the buffer's first sample, in quarter notes.
+    /// Position at the buffer's first sample, in quarter notes (possibly rounded by the host).
     pub position_beats: Option<f64>,
+    /// Position at the buffer's first sample on the host's clock, in seconds (CLAP's song
+    /// position in seconds, VST3's sample position over the rate). Hosts that round beats
+    /// usually count samples exactly, so this makes a rounded position exact again (see
+    /// [`Transport::exact_position`]).
+    pub position_seconds: Option<f64>,
     /// Start of the current bar, in quarter notes.
     pub bar_start_beats: Option<f64>,
     /// Bar length in quarter notes (4 for 4/4, 3 for 6/8).
     pub beats_per_bar: Option<f64>,
+    /// The active loop (cycle) range in quarter notes, start then end; `None` when not
+    /// looping.
+    pub loop_beats: Option<(f64, f64)>,
 }
 
 /// Tempo when the host gives none.
 pub const FREE_RUN_BPM: f64 = 120.0;
+
+/// Host positions within this many beats of the engine's own count are the same place.
+/// Larger than any host's rounding we know of (1/480 beat for 480 PPQ ticks), small enough
+/// (4 ms at 120 BPM) that leaving such an error uncorrected is inaudible.
+pub const ROUNDING_BEATS: f64 = 1.0 / 128.0;
+/// A disagreement larger than this (a 64th note) is a jump: a locate or a loop. Between
+/// [`ROUNDING_BEATS`] and this it is drift (a tempo ramp the host integrates differently):
+/// followed without a break.
+pub const JUMP_BEATS: f64 = 1.0 / 16.0;
+/// A position from the host's clock in seconds replaces its beats when the two agree this
+/// closely: the beats were rounded, and the tempo has been constant since the song's start.
+const SECONDS_AGREE_BEATS: f64 = 1.0 / 400.0;
+
+/// How the host's position relates to where the engine expected it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Continuity {
+    /// The same place, give or take the host's rounding and jitter.
+    Steady,
+    /// Slightly elsewhere: follow the host without ending notes.
+    Drift,
+    /// Somewhere else: a locate or a loop.
+    Jump,
+}
+
+impl Continuity {
+    pub fn of(host_beats: f64, predicted_beats: f64) -> Continuity {
+        let distance = (host_beats - predicted_beats).abs();
+        if distance > JUMP_BEATS {
+            Continuity::Jump
+        } else if distance > ROUNDING_BEATS {
+            Continuity::Drift
+        } else {
+            Continuity::Steady
+        }
+    }
+}
+
+impl Transport {
+    /// The host's position in beats, from its clock in seconds where that agrees with its
+    /// beats within rounding (exact where the beats were rounded), else its beats.
+    pub fn exact_position(&self, bpm: f64) -> Option<f64> {
+        let beats = self.position_beats.filter(|b| b.is_finite())?;
+        let from_seconds = self
+            .position_seconds
+            .map(|s| s * bpm / 60.0)
+            .filter(|b| b.is_finite() && (b - beats).abs() <= SECONDS_AGREE_BEATS);
+        Some(from_seconds.unwrap_or(beats))
+    }
+
+    /// The loop range, when a usable one is active.
+    pub fn active_loop(&self) -> Option<(f64, f64)> {
+        self.loop_beats
+            .filter(|(start, end)| start.is_finite() && end.is_finite() && end - start > JUMP_BEATS)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Anchor {
@@ -56,8 +125,10 @@ impl Anchor {
 
 /// The first beat (or bar line) at or after `position`. Positions within a hair of a
 /// boundary count as on it, so a host starting exactly on beat 0 plays at once.
+/// A negative position (pre-roll, count-in) starts the stream at beat 0, not before.
 pub(crate) fn next_boundary(position: f64, transport: &Transport, sync_to_bar: bool) -> f64 {
     const HAIR: f64 = 1e-7;
+    let position = position.max(0.0);
     if sync_to_bar {
         let len = transport
             .beats_per_bar
