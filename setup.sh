@@ -17,10 +17,11 @@ fi
 echo "== Installing Debian packages"
 # build-essential, pkg-config: building; fonts-dejavu-core: text in the pictures;
 # fluid-soundfont-gm: the piano the .wav is played on; sox: to play and measure it;
-# python3-pip: for pedalboard, which one of the tests loads the plugin with.
+# python3-pip: for pedalboard, which one of the tests loads the plugin with;
+# ardour: the real DAW (Ardour 7, run headless with ardour7-lua) one of the tests plays it in.
 $sudo apt-get update
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    build-essential pkg-config fonts-dejavu-core fluid-soundfont-gm sox python3-pip
+    build-essential pkg-config fonts-dejavu-core fluid-soundfont-gm sox python3-pip ardour
 # Debian's own Python refuses pip installs outside a virtual environment unless told otherwise.
 # The first try's refusal (PEP 668) is expected there and kept off the screen.
 if ! python3 -c 'import pedalboard' 2>/dev/null; then

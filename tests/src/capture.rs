@@ -132,6 +132,64 @@ impl Capture {
     }
 }
 
+/// A played note: note-on and note-off times (in samples, or ticks for a DAW's recording).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Note {
+    pub on: i64,
+    pub pitch: u8,
+    pub channel: u8,
+    pub off: i64,
+}
+
+impl Note {
+    pub fn length(&self) -> i64 {
+        self.off - self.on
+    }
+}
+
+impl Capture {
+    /// Every note with both its note-on and note-off, in onset order (then pitch).
+    pub fn notes(&self) -> Vec<Note> {
+        let mut open: BTreeMap<(u8, u8), i64> = BTreeMap::new();
+        let mut notes = Vec::new();
+        for e in &self.events {
+            let key = (e.channel, e.pitch);
+            if e.on {
+                open.insert(key, e.time);
+            } else if let Some(on) = open.remove(&key) {
+                notes.push(Note {
+                    on,
+                    pitch: e.pitch,
+                    channel: e.channel,
+                    off: e.time,
+                });
+            }
+        }
+        notes.sort();
+        notes
+    }
+}
+
+/// Checks that `got` plays the notes of `want`: the same pitches in the same order, onsets
+/// and lengths within `tolerance` (in the notes' time unit).
+pub fn assert_same_notes(want: &[Note], got: &[Note], tolerance: i64, what: &str) {
+    let differs = |w: &Note, g: &Note| {
+        w.pitch != g.pitch
+            || (w.on - g.on).abs() > tolerance
+            || (w.length() - g.length()).abs() > tolerance
+    };
+    let first = want.iter().zip(got).position(|(w, g)| differs(w, g));
+    assert!(
+        want.len() == got.len() && first.is_none(),
+        "{what}: {} notes expected, {} played; first difference at note {first:?}: expected \
+         {:?}, got {:?}",
+        want.len(),
+        got.len(),
+        first.map(|i| want[i]),
+        first.map(|i| got[i]),
+    );
+}
+
 /// Checks that every onset lies within `tolerance` samples of a grid point counted from the
 /// first onset, the grid step being `step` samples. Returns the offending onsets.
 pub fn off_grid(onsets: &[i64], step: f64, tolerance: f64) -> Vec<(i64, f64)> {

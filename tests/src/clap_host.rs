@@ -155,20 +155,15 @@ impl ClapHost {
             self.instance.call_on_main_thread_callback();
         }
     }
-
-    /// CLAP `reset`, from the audio thread.
-    pub fn reset(&mut self) {
-        if let Some(p) = self.processor.as_mut() {
-            p.reset();
-        }
-    }
 }
 
 fn transport_event(t: &TransportSnapshot) -> TransportEvent {
     let mut flags = TransportFlags::HAS_TEMPO
         | TransportFlags::HAS_BEATS_TIMELINE
-        | TransportFlags::HAS_SECONDS_TIMELINE
         | TransportFlags::HAS_TIME_SIGNATURE;
+    if t.position_samples.is_some() {
+        flags |= TransportFlags::HAS_SECONDS_TIMELINE;
+    }
     if t.playing {
         flags |= TransportFlags::IS_PLAYING;
     }
@@ -181,7 +176,7 @@ fn transport_event(t: &TransportSnapshot) -> TransportEvent {
         header: EventHeader::new_core(0, EventFlags::empty()),
         flags,
         song_pos_beats: BeatTime::from_float(t.position_beats),
-        song_pos_seconds: SecondsTime::from_float(t.position_seconds),
+        song_pos_seconds: SecondsTime::from_float(t.position_seconds().unwrap_or(0.0)),
         tempo: t.tempo,
         tempo_inc: 0.0,
         loop_start_beats: BeatTime::from_float(loop_start),
@@ -229,7 +224,13 @@ impl PluginHost for ClapHost {
         self.processor.is_some()
     }
 
-    fn process(&mut self, frames: u32, t: &TransportSnapshot) -> Vec<BufferEvent> {
+    fn reset(&mut self) {
+        if let Some(p) = self.processor.as_mut() {
+            p.reset();
+        }
+    }
+
+    fn process(&mut self, frames: u32, t: Option<&TransportSnapshot>) -> Vec<BufferEvent> {
         let frames_usize = frames as usize;
         self.in_events.clear();
         for (id, value) in self.pending.drain(..) {
@@ -237,7 +238,7 @@ impl PluginHost for ClapHost {
                 .push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
         }
         self.out_events.clear();
-        let transport = transport_event(t);
+        let transport = t.map(transport_event);
         let processor = self.processor.as_mut().expect("process while inactive");
         let [left, right] = &mut self.audio;
         left[..frames_usize].fill(1.0);
@@ -255,7 +256,7 @@ impl PluginHost for ClapHost {
                 &self.in_events.as_input(),
                 &mut self.out_events.as_output(),
                 Some(self.steady_time),
-                Some(&transport),
+                transport.as_ref(),
             )
             .unwrap_or_else(|e| panic!("process: {e}"));
         self.steady_time += u64::from(frames);

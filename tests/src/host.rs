@@ -18,7 +18,10 @@ pub trait PluginHost {
     fn deactivate(&mut self);
     fn is_active(&self) -> bool;
     /// Runs one buffer of `frames` samples; returns the note events the plugin sent.
-    fn process(&mut self, frames: u32, transport: &TransportSnapshot) -> Vec<BufferEvent>;
+    /// `None`: the host gives no transport at all.
+    fn process(&mut self, frames: u32, transport: Option<&TransportSnapshot>) -> Vec<BufferEvent>;
+    /// The host's reset (CLAP `reset`; VST3 processing off and on again).
+    fn reset(&mut self);
     fn param_names(&mut self) -> Vec<String>;
     fn set_param(&mut self, name: &str, normalized: f64);
     fn param(&mut self, name: &str) -> f64;
@@ -65,31 +68,74 @@ pub struct Session<H> {
     pub capture: Capture,
     /// Samples processed since the session started (the capture's time base).
     pub clock: i64,
+    /// Split a buffer where it reaches the loop end, as Ardour does; otherwise the host jumps
+    /// at the first buffer boundary past it.
+    pub split_at_loop_end: bool,
+    /// The host gives no transport information at all.
+    pub no_transport: bool,
+    /// Where the transport jumped back at a loop end: the session clock at the jump, and
+    /// the position it jumped to, in beats.
+    pub loop_jumps: Vec<(i64, f64)>,
 }
 
 impl<H: PluginHost> Session<H> {
     /// Activates `host` at 48 kHz, playing at `tempo` from beat 0.
-    pub fn new(mut host: H, tempo: f64) -> Session<H> {
-        host.activate(SAMPLE_RATE, MAX_FRAMES);
+    pub fn new(host: H, tempo: f64) -> Session<H> {
+        Session::with_rate(host, tempo, SAMPLE_RATE)
+    }
+
+    /// Activates `host` at `sample_rate`, playing at `tempo` from beat 0.
+    pub fn with_rate(mut host: H, tempo: f64, sample_rate: f64) -> Session<H> {
+        host.activate(sample_rate, MAX_FRAMES);
         Session {
             host,
-            transport: SimTransport::new(SAMPLE_RATE, tempo),
+            transport: SimTransport::new(sample_rate, tempo),
             capture: Capture::default(),
             clock: 0,
+            split_at_loop_end: false,
+            no_transport: false,
+            loop_jumps: Vec::new(),
         }
     }
 
-    /// One buffer.
+    /// Deactivates the host and activates it again at another sample rate, playing from
+    /// beat 0 at the same tempo; the capture goes on.
+    pub fn reactivate(&mut self, sample_rate: f64) {
+        self.host.deactivate();
+        self.host.activate(sample_rate, MAX_FRAMES);
+        self.transport = SimTransport::new(sample_rate, self.transport.tempo());
+    }
+
+    pub fn sample_rate(&self) -> f64 {
+        self.transport.sample_rate
+    }
+
+    /// One buffer (two host buffers where it is split at the loop end).
     pub fn run(&mut self, frames: u32) {
-        let events = self.host.process(frames, &self.transport.snapshot());
-        self.capture.add_buffer(self.clock, frames, &events);
-        self.clock += i64::from(frames);
-        self.transport.advance(frames);
+        let mut left = frames;
+        while left > 0 {
+            let n = match self.transport.samples_to_loop_end() {
+                Some(to_end) if self.split_at_loop_end => left.min(to_end),
+                _ => left,
+            };
+            let snapshot = self.transport.snapshot();
+            let transport = (!self.no_transport).then_some(&snapshot);
+            let events = self.host.process(n, transport);
+            self.capture.add_buffer(self.clock, n, &events);
+            self.clock += i64::from(n);
+            let before = self.transport.position_beats();
+            self.transport.advance(n);
+            let after = self.transport.position_beats();
+            if after < before && self.transport.loop_beats.is_some() {
+                self.loop_jumps.push((self.clock, after));
+            }
+            left -= n;
+        }
     }
 
     /// Buffers of `frames` samples until `seconds` have passed.
     pub fn run_fixed(&mut self, seconds: f64, frames: u32) {
-        let end = self.clock + (seconds * SAMPLE_RATE) as i64;
+        let end = self.clock + (seconds * self.sample_rate()) as i64;
         while self.clock < end {
             self.run(frames.min((end - self.clock) as u32).max(1));
         }
@@ -98,7 +144,7 @@ impl<H: PluginHost> Session<H> {
     /// Buffers of random sizes in 1..=4096 until `seconds` have passed.
     pub fn run_random(&mut self, seconds: f64, seed: u64) {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-        let end = self.clock + (seconds * SAMPLE_RATE) as i64;
+        let end = self.clock + (seconds * self.sample_rate()) as i64;
         while self.clock < end {
             let frames = rng
                 .random_range(1..=MAX_FRAMES)
@@ -106,15 +152,21 @@ impl<H: PluginHost> Session<H> {
             self.run(frames);
         }
     }
+
+    /// Runs `seconds` with the given buffer sizes.
+    pub fn run_sizes(&mut self, seconds: f64, sizes: BufferSizes) {
+        match sizes {
+            BufferSizes::Fixed(n) => self.run_fixed(seconds, n),
+            BufferSizes::Random(seed) => self.run_random(seconds, seed),
+        }
+    }
 }
 
-/// Runs `seconds` with the given buffer sizes on a fresh session and returns the capture.
+/// Runs `seconds` at 120 BPM with the given buffer sizes on a fresh session and returns the
+/// capture.
 pub fn capture_run<H: PluginHost>(host: H, seconds: f64, sizes: BufferSizes) -> Capture {
     let mut session = Session::new(host, 120.0);
-    match sizes {
-        BufferSizes::Fixed(n) => session.run_fixed(seconds, n),
-        BufferSizes::Random(seed) => session.run_random(seconds, seed),
-    }
+    session.run_sizes(seconds, sizes);
     session.capture
 }
 
@@ -139,7 +191,7 @@ impl<H: PluginHost> Session<H> {
 
     /// Plays buffers of `frames` until some note sounds (at most `max_seconds`).
     pub fn run_until_sounding(&mut self, frames: u32, max_seconds: f64) {
-        let end = self.clock + (max_seconds * SAMPLE_RATE) as i64;
+        let end = self.clock + (max_seconds * self.sample_rate()) as i64;
         while self.capture.sounding() == 0 {
             assert!(self.clock < end, "no note sounded within {max_seconds} s");
             self.run(frames);

@@ -1,26 +1,69 @@
-//! Ready-to-play plugin instances for the scenarios: the fixture set up, the bundle loaded,
-//! the test model selected.
+//! Ready-to-play plugin instances for the scenarios, in either format: the fixture set up,
+//! the bundle loaded, the test model selected.
+//!
+//! Every scenario is one function generic over [`Format`], run against the CLAP and the
+//! VST3 bundle alike.
 
 use crate::bundles::{clap_library, vst3_library};
-use crate::clap_host::ClapHost;
+use crate::clap_host::{frame_state, ClapHost};
 use crate::fixture::{setup, TEST_MODEL};
 use crate::host::{select_model, PluginHost};
 use crate::vst3_host::Vst3Host;
 
-/// A CLAP instance of the release bundle playing the test model.
-pub fn clap() -> ClapHost {
-    setup();
-    let mut host = ClapHost::load(&clap_library());
+/// A plugin format: how to load its release bundle and how its state stream is framed.
+pub trait Format {
+    type Host: PluginHost;
+    const NAME: &'static str;
+    /// A fresh instance of the release bundle with its default settings (the fixture set up).
+    fn load() -> Self::Host;
+    /// The plugin's state JSON as this format's state stream carries it.
+    fn frame_state(json: &[u8]) -> Vec<u8>;
+}
+
+pub struct Clap;
+pub struct Vst3;
+
+impl Format for Clap {
+    type Host = ClapHost;
+    const NAME: &'static str = "CLAP";
+    fn load() -> ClapHost {
+        setup();
+        ClapHost::load(&clap_library())
+    }
+    /// nice-plug's CLAP wrapper prefixes the JSON with its length.
+    fn frame_state(json: &[u8]) -> Vec<u8> {
+        frame_state(json)
+    }
+}
+
+impl Format for Vst3 {
+    type Host = Vst3Host;
+    const NAME: &'static str = "VST3";
+    fn load() -> Vst3Host {
+        setup();
+        Vst3Host::load(&vst3_library())
+    }
+    /// nice-plug's VST3 state stream is the JSON itself.
+    fn frame_state(json: &[u8]) -> Vec<u8> {
+        json.to_vec()
+    }
+}
+
+/// An instance of `F` playing the test model.
+pub fn instance<F: Format>() -> F::Host {
+    let mut host = F::load();
     select_model(&mut host, TEST_MODEL);
     host
 }
 
+/// A CLAP instance of the release bundle playing the test model.
+pub fn clap() -> ClapHost {
+    instance::<Clap>()
+}
+
 /// A VST3 instance of the release bundle playing the test model.
 pub fn vst3() -> Vst3Host {
-    setup();
-    let mut host = Vst3Host::load(&vst3_library());
-    select_model(&mut host, TEST_MODEL);
-    host
+    instance::<Vst3>()
 }
 
 /// Every parameter's normalized value, by name.

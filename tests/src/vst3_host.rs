@@ -430,7 +430,8 @@ fn process_context(t: &TransportSnapshot) -> ProcessContext {
     }
     c.state = state;
     c.sampleRate = t.sample_rate;
-    c.projectTimeSamples = t.position_samples;
+    // Hosts without a sample clock leave it at 0.
+    c.projectTimeSamples = t.position_samples.unwrap_or(0);
     c.projectTimeMusic = t.position_beats;
     c.barPositionMusic = t.bar_start_beats;
     c.tempo = t.tempo;
@@ -482,7 +483,17 @@ impl PluginHost for Vst3Host {
         self.active
     }
 
-    fn process(&mut self, frames: u32, t: &TransportSnapshot) -> Vec<BufferEvent> {
+    fn reset(&mut self) {
+        if self.active {
+            // SAFETY: as in `activate`; nice-plug resets the plugin when processing starts.
+            unsafe {
+                self.processor.setProcessing(0);
+                assert_eq!(self.processor.setProcessing(1), kResultOk, "setProcessing");
+            }
+        }
+    }
+
+    fn process(&mut self, frames: u32, t: Option<&TransportSnapshot>) -> Vec<BufferEvent> {
         assert!(self.active, "process while inactive");
         let n = frames as usize;
         let [left, right] = &mut self.audio;
@@ -496,7 +507,7 @@ impl PluginHost for Vst3Host {
                 channelBuffers32: channels.as_mut_ptr(),
             },
         };
-        let mut context = process_context(t);
+        let mut context = t.map(process_context);
         self.events.events.borrow_mut().clear();
         let has_changes = !self.changes.queues.borrow().is_empty();
         let mut data = ProcessData {
@@ -518,7 +529,7 @@ impl PluginHost for Vst3Host {
             outputParameterChanges: null_mut(),
             inputEvents: null_mut(),
             outputEvents: self.events.as_com_ref::<IEventList>().unwrap().as_ptr(),
-            processContext: &mut context,
+            processContext: context.as_mut().map_or(null_mut(), |c| c as *mut _),
         };
         // SAFETY: every pointer in `data` outlives the call.
         let result = unsafe { self.processor.process(&mut data) };

@@ -6,6 +6,7 @@ use deepmidi_host_tests::bundles;
 use deepmidi_host_tests::clap_host::ClapHost;
 use deepmidi_host_tests::fixture::{setup, BROKEN_MODEL, TEST_MODEL};
 use deepmidi_host_tests::host::{select_model, set_param_text, PluginHost, Session};
+use deepmidi_host_tests::transport::PositionStyle;
 use std::process::Command;
 
 const CHILD: &str = "DEEPMIDI_ALLOC_CHECK_CHILD";
@@ -46,7 +47,8 @@ fn alloc_check_child_plays_one_minute() {
     select_model(&mut host, TEST_MODEL);
     let mut s = Session::new(host, 120.0);
     // Every audio-thread path: plain playing, parameter moves, seed change, reset, model
-    // switch (to the fallback and back), bypass, stop, loop jump, tempo change.
+    // switch (to the fallback and back), bypass, stop, loop jumps (also split at the loop end, with
+    // rounded positions), tempo change, count-in, no transport.
     s.run_random(15.0, 1);
     set_param_text(&mut s.host, "Temperature", "1.7");
     set_param_text(&mut s.host, "Gate", "0.2");
@@ -66,10 +68,19 @@ fn alloc_check_child_plays_one_minute() {
     s.run_random(3.0, 7);
     s.transport.playing = true;
     s.transport.loop_beats = Some((0.0, 8.0));
-    s.run_random(10.0, 8);
+    s.run_random(6.0, 8);
+    // Ardour's way: positions rounded to 1/1920 beat, buffers split at the loop end.
+    s.transport.style = PositionStyle::ARDOUR;
+    s.split_at_loop_end = true;
+    s.run_random(6.0, 10);
     s.transport.loop_beats = None;
     s.transport.set_tempo(150.0);
-    s.run_random(7.0, 9);
+    s.run_random(5.0, 9);
+    // A count-in, then no transport at all.
+    s.transport.locate(-4.0);
+    s.run_random(3.0, 11);
+    s.no_transport = true;
+    s.run_random(2.0, 12);
     s.capture.assert_clean("alloc check");
     assert!(s.capture.note_ons().count() > 0);
 }

@@ -13,10 +13,9 @@
 //! `PROPTEST_CASES` sets the number of cases per host (default 96; the README gives a longer
 //! run).
 
-use deepmidi_host_tests::clap_host::frame_state;
 use deepmidi_host_tests::fixture::TEST_MODEL;
 use deepmidi_host_tests::host::{set_param_text, value_text, PluginHost, Session};
-use deepmidi_host_tests::scenario::{clap, param_values, vst3};
+use deepmidi_host_tests::scenario::{clap, param_values, vst3, Clap, Format, Vst3};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -29,13 +28,8 @@ const IDS: [&str; 10] = [
     "temp", "tscale", "gate", "vel", "chan", "seed", "sync", "model", "reset", "bypass",
 ];
 
-/// How each format wraps the plugin's JSON: CLAP's stream carries a length prefix
-/// (`frame_state`), VST3's stream is the JSON itself.
+/// How a format wraps the plugin's JSON ([`Format::frame_state`]).
 type Frame = fn(&[u8]) -> Vec<u8>;
-
-fn vst3_frame(json: &[u8]) -> Vec<u8> {
-    json.to_vec()
-}
 
 /// A value as nice-plug stores one (`{"f32": ..}`, `{"i32": ..}`, ...), mostly near or
 /// beyond the parameters' ranges, or something else entirely.
@@ -226,10 +220,10 @@ fn fuzz_state_loading<H: PluginHost>(mut host: H, frame: Frame, what: &str) {
 
 #[test]
 fn clap_any_state_bytes_leave_the_plugin_playing_in_range() {
-    fuzz_state_loading(clap(), frame_state, "CLAP");
+    fuzz_state_loading(clap(), Clap::frame_state, Clap::NAME);
 }
 
 #[test]
 fn vst3_any_state_bytes_leave_the_plugin_playing_in_range() {
-    fuzz_state_loading(vst3(), vst3_frame, "VST3");
+    fuzz_state_loading(vst3(), Vst3::frame_state, Vst3::NAME);
 }

@@ -6,11 +6,14 @@
 //! buffer, so no buffer pays for a whole chord's worth of model steps.
 
 use super::generator::EventGenerator;
-use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM, ROUNDING_BEATS};
+use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
 use crate::model::{ModelError, ModelSet};
 
 /// No note lasts longer than this many beats, whatever the gap to the next onset.
 pub const MAX_NOTE_BEATS: f64 = 8.0;
+/// A loop end this close after a buffer's end is taken to be at its end: hosts that split
+/// the buffer at the loop end may report a loop end rounded to their ticks.
+const LOOP_END_SLACK_BEATS: f64 = 1.0 / 480.0;
 /// Cap on onsets in one buffer; only reachable with absurd settings, it bounds the work.
 const MAX_ONSETS_PER_BUFFER: usize = 64;
 
@@ -149,8 +152,11 @@ impl Engine {
             Anchor::new(engine.clock, position, bpm, engine.sample_rate, free_run)
         };
         let restart = |engine: &mut Engine, position: f64| {
-            engine.anchor = Some(anchor_at(engine, position));
-            engine.next_onset = Some(next_boundary(position, transport, sync_to_bar));
+            let anchor = anchor_at(engine, position);
+            // Half a sample: a start rounded to the sample grid is still on its beat.
+            let hair = 0.5 / anchor.samples_per_beat;
+            engine.anchor = Some(anchor);
+            engine.next_onset = Some(next_boundary(position, transport, sync_to_bar, hair));
         };
         match self.anchor {
             None => restart(self, host_position.unwrap_or(0.0)),
@@ -182,18 +188,16 @@ impl Engine {
     /// Where this buffer reaches the end of the host's loop, if it does: the sample (at most
     /// `frames`) and the beat. Hosts jump back at the loop end, some splitting the buffer
     /// there and some at the next buffer: either way the notes must end here, before the
-    /// jump. A loop end past this buffer by no more than the host's rounding counts as here.
+    /// jump. A loop end just past this buffer (a rounded loop end) counts as here.
     fn loop_end(&self, frames: u32, anchor: &Anchor, transport: &Transport) -> Option<(u32, f64)> {
         if anchor.free_run {
             return None;
         }
         let (_, end) = transport.active_loop()?;
-        let first = anchor.beat_at(self.clock);
-        let last = anchor.beat_at(self.clock + i64::from(frames));
-        (first < end - ROUNDING_BEATS && end <= last + ROUNDING_BEATS).then(|| {
-            let sample = (anchor.sample_of(end) - self.clock).clamp(0, i64::from(frames));
-            (sample as u32, end)
-        })
+        let end_sample = anchor.sample_of(end) - self.clock;
+        let slack = (LOOP_END_SLACK_BEATS * anchor.samples_per_beat).ceil() as i64;
+        (end_sample >= 1 && end_sample <= i64::from(frames) + slack)
+            .then(|| (end_sample.min(i64::from(frames)) as u32, end))
     }
 
     /// Renders one buffer of `frames` samples: calls `out` with this buffer's events in time

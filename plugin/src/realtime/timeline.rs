@@ -123,11 +123,16 @@ impl Anchor {
     }
 }
 
-/// The first beat (or bar line) at or after `position`. Positions within a hair of a
-/// boundary count as on it, so a host starting exactly on beat 0 plays at once.
-/// A negative position (pre-roll, count-in) starts the stream at beat 0, not before.
-pub(crate) fn next_boundary(position: f64, transport: &Transport, sync_to_bar: bool) -> f64 {
-    const HAIR: f64 = 1e-7;
+/// The first beat (or bar line) at or after `position`. Positions within `hair` beats after
+/// a boundary count as on it: a host starting on a beat, or looping back to one whose sample
+/// position is rounded, plays it at once. A negative position (pre-roll, count-in) starts
+/// the stream at beat 0, not before.
+pub(crate) fn next_boundary(
+    position: f64,
+    transport: &Transport,
+    sync_to_bar: bool,
+    hair: f64,
+) -> f64 {
     let position = position.max(0.0);
     if sync_to_bar {
         let len = transport
@@ -136,11 +141,11 @@ pub(crate) fn next_boundary(position: f64, transport: &Transport, sync_to_bar: b
             .unwrap_or(4.0);
         let start = transport
             .bar_start_beats
-            .filter(|b| b.is_finite() && *b <= position + HAIR)
+            .filter(|b| b.is_finite() && *b <= position + hair)
             .unwrap_or(0.0);
-        start + ((position - start - HAIR) / len).ceil().max(0.0) * len
+        start + ((position - start - hair) / len).ceil().max(0.0) * len
     } else {
-        (position - HAIR).ceil()
+        (position - hair).ceil()
     }
 }
 
@@ -155,11 +160,15 @@ mod tests {
             beats_per_bar: Some(3.0),
             ..Default::default()
         };
-        assert_eq!(next_boundary(0.0, &t, false), 0.0);
-        assert_eq!(next_boundary(2.25, &t, false), 3.0);
-        assert_eq!(next_boundary(9.5, &t, true), 11.0);
-        assert_eq!(next_boundary(8.0, &t, true), 8.0);
-        assert_eq!(next_boundary(5.0, &Transport::default(), true), 8.0);
+        let hair = 1e-5;
+        assert_eq!(next_boundary(0.0, &t, false, hair), 0.0);
+        assert_eq!(next_boundary(2.25, &t, false, hair), 3.0);
+        assert_eq!(next_boundary(3.000_006, &t, false, hair), 3.0);
+        assert_eq!(next_boundary(3.000_02, &t, false, hair), 4.0);
+        assert_eq!(next_boundary(-3.5, &t, false, hair), 0.0);
+        assert_eq!(next_boundary(9.5, &t, true, hair), 11.0);
+        assert_eq!(next_boundary(8.0, &t, true, hair), 8.0);
+        assert_eq!(next_boundary(5.0, &Transport::default(), true, hair), 8.0);
     }
 
     #[test]
