@@ -30,8 +30,8 @@ if ! python3 -c 'import pedalboard' 2>/dev/null; then
 fi
 
 echo "== Building (release)"
-cargo build --release --bin deepmidi
-cargo xtask bundle deepmidi --release
+cargo build --release -p deepmidi-cli
+cargo xtask bundle deepmidi-plugin --release
 # The debug CLAP with allocation checks that one of the tests loads (target/alloc-check/).
 cargo xtask bundle-alloc-check
 

@@ -17,7 +17,8 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-const BUNDLE_COMMAND: &str = "cargo xtask bundle deepmidi --release";
+const BUNDLE_COMMAND: &str = "cargo xtask bundle deepmidi-plugin --release";
+const CLI_COMMAND: &str = "cargo build --release -p deepmidi-cli";
 const ALLOC_CHECK_COMMAND: &str = "cargo xtask bundle-alloc-check";
 
 fn require(path: PathBuf, command: &str) -> PathBuf {
@@ -66,7 +67,7 @@ pub fn alloc_check_clap_library() -> PathBuf {
     )
 }
 
-/// The release `deepmidi` command line (built with the bundle).
+/// The release `deepmidi` command line.
 pub fn deepmidi_cli() -> PathBuf {
-    require(target_dir().join("release/deepmidi"), BUNDLE_COMMAND)
+    require(target_dir().join("release/deepmidi"), CLI_COMMAND)
 }

@@ -42,7 +42,11 @@ fn listing(capture: &Capture) -> String {
 fn check<F: Format>(model: &str) {
     let path = workspace_root().join(format!("tests/pinned/{model}.txt"));
     let got = listing(&play::<F>(model));
-    assert!(got.lines().count() > 100, "{model}: only {} events", got.lines().count());
+    assert!(
+        got.lines().count() > 100,
+        "{model}: only {} events",
+        got.lines().count()
+    );
     if std::env::var_os("DEEPMIDI_PIN_NOTES").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &got).unwrap();

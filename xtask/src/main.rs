@@ -1,6 +1,6 @@
-//! `cargo xtask`: nice-plug's bundler, plus `install`.
+//! `cargo xtask`: nice-plug's bundler, plus `install` and `bundle-alloc-check`.
 //!
-//! - `cargo xtask bundle deepmidi --release` builds target/bundled/DeepMIDI.clap and
+//! - `cargo xtask bundle deepmidi-plugin --release` builds target/bundled/DeepMIDI.clap and
 //!   target/bundled/DeepMIDI.vst3 (names from bundler.toml).
 //! - `cargo xtask install [--clap-dir DIR] [--vst3-dir DIR]` copies those bundles to ~/.clap
 //!   and ~/.vst3 (or the given folders), replacing older copies.
@@ -9,38 +9,57 @@
 //!   bundles rather than over them. It shares the debug build folder, so it only rebuilds the
 //!   plugin crate.
 
+use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 const BUNDLE_NAME: &str = "DeepMIDI";
+/// The plugin crate: the package nice-plug's bundler bundles.
+const PLUGIN_PACKAGE: &str = "deepmidi-plugin";
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Bundles and installs the DeepMIDI plugin"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Copies the bundles in target/bundled to the folders Linux hosts scan.
+    Install {
+        /// Where the CLAP bundle goes (default ~/.clap).
+        #[arg(long, value_name = "DIR")]
+        clap_dir: Option<PathBuf>,
+        /// Where the VST3 bundle goes (default ~/.vst3).
+        #[arg(long, value_name = "DIR")]
+        vst3_dir: Option<PathBuf>,
+    },
+    /// Builds the debug CLAP with allocation checks (target/alloc-check/DeepMIDI.clap).
+    BundleAllocCheck {
+        /// More `cargo build` arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_args: Vec<String>,
+    },
+    /// Anything else goes to nice-plug's bundler (`bundle PACKAGE --release`, ...).
+    #[command(external_subcommand)]
+    Bundler(Vec<String>),
+}
 
 fn main() -> nice_plug_xtask::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("install") => install(&args[1..]),
-        Some("bundle-alloc-check") => bundle_alloc_check(&args[1..]),
-        _ => nice_plug_xtask::main_with_args("cargo xtask", args),
+    match Cli::parse().command {
+        Command::Install { clap_dir, vst3_dir } => install(clap_dir, vst3_dir),
+        Command::BundleAllocCheck { cargo_args } => bundle_alloc_check(&cargo_args),
+        Command::Bundler(args) => nice_plug_xtask::main_with_args("cargo xtask", args),
     }
 }
 
-fn install(args: &[String]) -> nice_plug_xtask::Result<()> {
+fn install(clap_dir: Option<PathBuf>, vst3_dir: Option<PathBuf>) -> nice_plug_xtask::Result<()> {
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let mut clap_dir = home.as_ref().map(|h| h.join(".clap"));
-    let mut vst3_dir = home.as_ref().map(|h| h.join(".vst3"));
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let value = || {
-            rest.clone()
-                .next()
-                .map(PathBuf::from)
-                .ok_or_else(|| anyhow(format!("{arg} needs a folder")))
-        };
-        match arg.as_str() {
-            "--clap-dir" => clap_dir = Some(value()?),
-            "--vst3-dir" => vst3_dir = Some(value()?),
-            _ => return Err(anyhow(format!("unknown argument {arg}\n\nUsage:\n  cargo xtask install [--clap-dir DIR] [--vst3-dir DIR]"))),
-        }
-        rest.next();
-    }
+    let clap_dir = clap_dir.or_else(|| home.as_ref().map(|h| h.join(".clap")));
+    let vst3_dir = vst3_dir.or_else(|| home.as_ref().map(|h| h.join(".vst3")));
     let (Some(clap_dir), Some(vst3_dir)) = (clap_dir, vst3_dir) else {
         return Err(anyhow(
             "HOME is not set: give --clap-dir and --vst3-dir".into(),
@@ -56,7 +75,7 @@ fn install(args: &[String]) -> nice_plug_xtask::Result<()> {
         let from = bundled.join(&bundle);
         if !from.exists() {
             return Err(anyhow(format!(
-                "{} is missing: run `cargo xtask bundle deepmidi --release` first",
+                "{} is missing: run `cargo xtask bundle {PLUGIN_PACKAGE} --release` first",
                 from.display()
             )));
         }
@@ -82,7 +101,7 @@ fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
         .args([
             "build",
             "-p",
-            "deepmidi",
+            PLUGIN_PACKAGE,
             "--lib",
             "--features",
             "assert_process_allocs",
@@ -102,12 +121,15 @@ fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
         .lines()
         .filter(|l| {
             l.contains("\"reason\":\"compiler-artifact\"")
-                && l.contains("\"name\":\"deepmidi\"")
+                && l.contains(&format!(
+                    "\"name\":\"{}\"",
+                    PLUGIN_PACKAGE.replace('-', "_")
+                ))
                 && l.contains("\"cdylib\"")
         })
         .flat_map(|l| l.split('"'))
         .find(|s| s.ends_with(".so") || s.ends_with(".dylib") || s.ends_with(".dll"))
-        .ok_or_else(|| anyhow("cargo reported no cdylib for deepmidi".into()))?;
+        .ok_or_else(|| anyhow(format!("cargo reported no cdylib for {PLUGIN_PACKAGE}")))?;
     let dest_dir = target_dir().join("alloc-check");
     std::fs::create_dir_all(&dest_dir)
         .map_err(|e| anyhow(format!("{}: {e}", dest_dir.display())))?;

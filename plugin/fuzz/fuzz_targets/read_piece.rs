@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use deepmidi::corpus::{read_piece, MAX_CHORD_NOTES};
+use deepmidi_engine::corpus::{read_piece, MAX_CHORD_NOTES};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

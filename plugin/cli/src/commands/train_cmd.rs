@@ -1,0 +1,108 @@
+use crate::model::Hyper;
+use crate::tokens::TokenMode;
+use crate::training::{train, TrainOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Folder of .mid/.midi files, read recursively.
+    #[arg(long)]
+    corpus: PathBuf,
+    /// Output folder for the model set (created).
+    #[arg(long)]
+    out: PathBuf,
+    /// A split.json naming validation files; without it every 10th file validates.
+    #[arg(long)]
+    split: Option<PathBuf>,
+    /// Name shown in the plugin (default: the output folder's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Chord tokens (whole voicings) or split (one note per token, lowest first).
+    #[arg(long, default_value = "chord", value_name = "chord|split")]
+    mode: TokenMode,
+    #[arg(long, default_value_t = 64)]
+    embedding: usize,
+    /// LSTM units per layer.
+    #[arg(long, default_value_t = 128)]
+    units: usize,
+    #[arg(long, default_value_t = 3)]
+    layers: usize,
+    #[arg(long, default_value_t = 0.2)]
+    dropout: f32,
+    /// Training window length in tokens.
+    #[arg(long, default_value_t = 64)]
+    seq_len: usize,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 3e-3)]
+    learning_rate: f64,
+    /// Total optimizer steps (with --resume: the total to reach).
+    #[arg(long, default_value_t = 3000)]
+    steps: usize,
+    /// Tokens seen fewer times in training become the UNKNOWN token.
+    #[arg(long, default_value_t = 2)]
+    min_count: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Save a checkpoint (a usable model set in OUT/checkpoint) every N steps; 0 = never.
+    #[arg(long, default_value_t = 250)]
+    checkpoint_every: usize,
+    /// Continue from OUT/checkpoint.
+    #[arg(long)]
+    resume: bool,
+}
+
+pub fn run(a: TrainArgs) -> anyhow::Result<()> {
+    let opts = TrainOptions {
+        corpus: a.corpus,
+        out: a.out,
+        split: a.split,
+        name: a.name,
+        mode: a.mode,
+        hyper: Hyper {
+            embedding: a.embedding,
+            units: a.units,
+            layers: a.layers,
+            dropout: a.dropout,
+            seq_len: a.seq_len,
+            batch_size: a.batch_size,
+            learning_rate: a.learning_rate,
+            steps: a.steps,
+            min_count: a.min_count,
+            seed: a.seed,
+        },
+        checkpoint_every: a.checkpoint_every,
+        resume: a.resume,
+        progress: std::io::stderr().is_terminal(),
+    };
+    let report = train(&opts)?;
+    let t = &report.meta.training;
+    println!(
+        "trained {} ({:?} mode) on {} files for {} steps in {:.0} s",
+        report.meta.name, report.meta.mode, report.meta.corpus.train_files, t.steps_done, t.seconds
+    );
+    println!(
+        "train loss: note {:.4}, offset {:.4}",
+        t.train_note_loss, t.train_offset_loss
+    );
+    if let Some(v) = t.validation {
+        println!(
+            "validation NLL: note {:.4}, offset {:.4}, per onset {:.4}",
+            v.note, v.offset, v.per_onset
+        );
+    }
+    let png = opts.out.join("loss.png");
+    match crate::pictures::loss_curve_png(&report.history, &png) {
+        Ok(()) => println!(
+            "wrote {} and its loss curve {}",
+            opts.out.display(),
+            png.display()
+        ),
+        Err(e) => {
+            println!("wrote {}", opts.out.display());
+            eprintln!("warning: could not draw {}: {e:#}", png.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! `deepmidi eval`: likelihood of both networks against the unigram baseline, and
+//! distribution overlaps of generated music with the corpus.
+
+use super::baseline::Unigram;
+use super::likelihood::{score_network, StreamScore};
+use super::overlap::{overlaps, OnsetSeries, Overlaps};
+use crate::corpus::{Corpus, Split};
+use crate::generate::{generate, GenerateOptions};
+use crate::model::{CandleModels, ModelSet, StreamKind};
+use crate::tokens::{piece_streams, UNKNOWN};
+use anyhow::Result;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Score {
+    /// Mean negative log-likelihood, nats per token.
+    pub nll: f64,
+    /// Top-1 accuracy, 0–1.
+    pub accuracy: f64,
+}
+
+impl From<StreamScore> for Score {
+    fn from(s: StreamScore) -> Score {
+        Score {
+            nll: s.nll(),
+            accuracy: s.accuracy(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    pub model: Score,
+    pub unigram: Score,
+    /// Predicted tokens.
+    pub tokens: usize,
+    /// Of those, tokens not in the model's vocabulary, scored as the UNKNOWN token by both.
+    pub unknown_tokens: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub model: String,
+    pub mode: crate::tokens::TokenMode,
+    pub corpus: String,
+    /// "validation" with a split file, else "all".
+    pub subset: String,
+    pub files: usize,
+    pub onsets: usize,
+    pub notes: usize,
+    pub note: StreamReport,
+    pub offset: StreamReport,
+    /// (note + offset NLL) per predicted onset, model and baseline.
+    pub model_nll_per_onset: f64,
+    pub unigram_nll_per_onset: f64,
+    pub generated_notes: usize,
+    pub generation_seed: u64,
+    pub overlap: Overlaps,
+}
+
+/// Evaluates on the split's validation files, or on every file without a split.
+pub fn evaluate(
+    model: &ModelSet,
+    corpus: &Corpus,
+    split: Option<&Split>,
+    seed: u64,
+) -> Result<EvalReport> {
+    let indices: Vec<usize> = match split {
+        Some(s) => s.partition(corpus).1,
+        None => (0..corpus.pieces.len()).collect(),
+    };
+    anyhow::ensure!(
+        !indices.is_empty(),
+        "no files of {} are in the evaluated subset",
+        corpus.name
+    );
+    let meta = &model.meta;
+    let pieces: Vec<_> = indices.iter().map(|&i| &corpus.pieces[i].1).collect();
+    let streams: Vec<_> = pieces
+        .iter()
+        .map(|p| piece_streams(p, &meta.grid, meta.mode))
+        .collect();
+    let notes: Vec<Vec<u32>> = streams
+        .iter()
+        .map(|s| {
+            s.notes
+                .iter()
+                .map(|n| meta.note_vocab.index_of(n))
+                .collect()
+        })
+        .collect();
+    let offsets: Vec<Vec<u32>> = streams
+        .iter()
+        .map(|s| {
+            s.offsets
+                .iter()
+                .map(|o| meta.offset_vocab.index_of(o))
+                .collect()
+        })
+        .collect();
+
+    let report_stream =
+        |kind: StreamKind, data: &[Vec<u32>], counts: &[u64]| -> Result<(StreamReport, f64, f64)> {
+            let refs: Vec<&[u32]> = data.iter().map(Vec::as_slice).collect();
+            let net = model.network(kind)?;
+            let m = score_network(&net, &refs, 32)?;
+            let u = Unigram::new(counts).score(&refs);
+            let unknown = refs
+                .iter()
+                .flat_map(|s| s.iter().skip(1))
+                .filter(|&&t| t == UNKNOWN)
+                .count();
+            Ok((
+                StreamReport {
+                    model: m.into(),
+                    unigram: u.into(),
+                    tokens: m.tokens,
+                    unknown_tokens: unknown,
+                },
+                m.nll_sum,
+                u.nll_sum,
+            ))
+        };
+    let (note, note_m, note_u) = report_stream(StreamKind::Note, &notes, meta.note_vocab.counts())?;
+    let (offset, off_m, off_u) =
+        report_stream(StreamKind::Offset, &offsets, meta.offset_vocab.counts())?;
+    let onsets: usize = pieces.iter().map(|p| p.onsets.len()).sum();
+    let predicted_onsets = onsets.saturating_sub(pieces.len()).max(1) as f64;
+    let total_notes: usize = pieces.iter().map(|p| p.note_count()).sum();
+
+    let opts = GenerateOptions {
+        notes: total_notes,
+        temperature: 1.0,
+        seed,
+        ..Default::default()
+    };
+    let perf = generate(model, &opts, None)?;
+    let overlap = {
+        let corpus_series = OnsetSeries {
+            phrases: pieces
+                .iter()
+                .map(|p| {
+                    p.onsets
+                        .iter()
+                        .map(|o| (meta.grid.step_of(p.quarters(o.tick)), o.pitches.as_slice()))
+                        .collect()
+                })
+                .collect(),
+        };
+        // Group generated notes into onsets, then into phrases as long as the corpus's.
+        let mut gen_onsets: Vec<(u64, Vec<u8>)> = Vec::new();
+        for n in &perf.notes {
+            let step = meta.grid.step_of(n.start_beats);
+            match gen_onsets.last_mut() {
+                Some((s, ps)) if *s == step => ps.push(n.pitch),
+                _ => gen_onsets.push((step, vec![n.pitch])),
+            }
+        }
+        let phrase_len = (onsets / pieces.len()).max(2);
+        let gen_series = OnsetSeries {
+            phrases: gen_onsets
+                .chunks(phrase_len)
+                .map(|c| c.iter().map(|(s, p)| (*s, p.as_slice())).collect())
+                .collect(),
+        };
+        overlaps(&gen_series, &corpus_series, u64::from(meta.grid.max_steps))
+    };
+    Ok(EvalReport {
+        model: meta.name.clone(),
+        mode: meta.mode,
+        corpus: corpus.name.clone(),
+        subset: if split.is_some() { "validation" } else { "all" }.into(),
+        files: pieces.len(),
+        onsets,
+        notes: total_notes,
+        note,
+        offset,
+        model_nll_per_onset: (note_m + off_m) / predicted_onsets,
+        unigram_nll_per_onset: (note_u + off_u) / predicted_onsets,
+        generated_notes: perf.notes.len(),
+        generation_seed: seed,
+        overlap,
+    })
+}
+
+impl EvalReport {
+    /// A plain-text table for the terminal.
+    pub fn table(&self) -> String {
+        let row = |name: &str, s: &StreamReport| {
+            format!(
+                "{name:<8} {:>10.4} {:>10.4} {:>9.1}% {:>9.1}% {:>8} {:>8}\n",
+                s.model.nll,
+                s.unigram.nll,
+                100.0 * s.model.accuracy,
+                100.0 * s.unigram.accuracy,
+                s.tokens,
+                s.unknown_tokens
+            )
+        };
+        let mut t = format!(
+            "model {} ({:?} mode) on {} [{}]: {} files, {} onsets, {} notes\n\n",
+            self.model, self.mode, self.corpus, self.subset, self.files, self.onsets, self.notes
+        );
+        t += &format!(
+            "{:<8} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8}\n",
+            "stream", "NLL model", "NLL unigr", "acc model", "acc unigr", "tokens", "unknown"
+        );
+        t += &row("note", &self.note);
+        t += &row("offset", &self.offset);
+        t += &format!(
+            "\nNLL per onset (note + offset): model {:.4}, unigram {:.4} nats\n",
+            self.model_nll_per_onset, self.unigram_nll_per_onset
+        );
+        t += &format!(
+            "overlap with corpus ({} generated notes, seed {}): pitch class {:.3}, inter-onset interval {:.3}, pitch range {:.3}\n",
+            self.generated_notes, self.generation_seed, self.overlap.pitch_class, self.overlap.inter_onset_interval, self.overlap.pitch_range
+        );
+        t
+    }
+}

@@ -1,0 +1,161 @@
+//! Embedding → stacked LSTM layers (dropout between them) → Linear onto the vocabulary.
+//!
+//! The tensor names and the gate order (input, forget, cell, output) are the engine's
+//! (`deepmidi_engine::model::tensors`), which are candle-nn's `LSTM`'s, so its stock layer can
+//! load the same file as a reference. Training
+//! runs its own sequence loop instead of candle-nn's step-by-step one: the input projection
+//! of a whole window is one matrix product, which makes training several times faster.
+
+use candle_core::{DType, Module, Result, Tensor};
+use candle_nn::{Embedding, Init, Linear, VarBuilder};
+use deepmidi_engine::model::tensors::{
+    BIAS_HH, BIAS_IH, EMBEDDING, HEAD, LSTM, WEIGHT_HH, WEIGHT_IH,
+};
+use deepmidi_engine::model::NetworkShape;
+
+/// One LSTM layer's weights, PyTorch layout: `weight_ih` is (4·units, inputs).
+#[derive(Debug, Clone)]
+struct LstmLayer {
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+    units: usize,
+}
+
+/// Hidden and cell state of every layer, each (batch, units).
+#[derive(Debug, Clone)]
+pub struct LstmState {
+    pub h: Vec<Tensor>,
+    pub c: Vec<Tensor>,
+}
+
+impl LstmLayer {
+    fn new(inputs: usize, units: usize, vb: VarBuilder) -> Result<Self> {
+        // PyTorch's initialisation: uniform in ±1/sqrt(units) for every weight and bias.
+        let k = 1.0 / (units as f64).sqrt();
+        let init = Init::Uniform { lo: -k, up: k };
+        let w_ih = vb.get_with_hints((4 * units, inputs), WEIGHT_IH, init)?;
+        let w_hh = vb.get_with_hints((4 * units, units), WEIGHT_HH, init)?;
+        let b_ih = vb.get_with_hints(4 * units, BIAS_IH, init)?;
+        let b_hh = vb.get_with_hints(4 * units, BIAS_HH, init)?;
+        Ok(LstmLayer {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            units,
+        })
+    }
+
+    /// xs: (batch, time, inputs) → (batch, time, units), and the final (h, c).
+    fn forward(&self, xs: &Tensor, h0: &Tensor, c0: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
+        let (b, t, inputs) = xs.dims3()?;
+        let u = self.units;
+        // Summed here, not once at construction: the optimiser updates the two bias
+        // variables in place, and a sum computed earlier would keep their initial values.
+        let bias = (&self.b_ih + &self.b_hh)?;
+        let projected = xs
+            .reshape((b * t, inputs))?
+            .matmul(&self.w_ih.t()?)?
+            .broadcast_add(&bias)?
+            .reshape((b, t, 4 * u))?;
+        let w_hh_t = self.w_hh.t()?;
+        let (mut h, mut c) = (h0.clone(), c0.clone());
+        let mut outputs = Vec::with_capacity(t);
+        for step in 0..t {
+            let gates = (projected.narrow(1, step, 1)?.squeeze(1)? + h.matmul(&w_hh_t)?)?;
+            let sig = candle_nn::ops::sigmoid(&gates)?;
+            let i = sig.narrow(1, 0, u)?;
+            let f = sig.narrow(1, u, u)?;
+            let o = sig.narrow(1, 3 * u, u)?;
+            let g = gates.narrow(1, 2 * u, u)?.tanh()?;
+            c = ((f * &c)? + (i * g)?)?;
+            h = (o * c.tanh()?)?;
+            outputs.push(h.clone());
+        }
+        Ok((Tensor::stack(&outputs, 1)?, h, c))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Network {
+    embedding: Embedding,
+    layers: Vec<LstmLayer>,
+    head: Linear,
+    dropout: f32,
+    shape: NetworkShape,
+}
+
+impl Network {
+    /// Creates (training) or loads (from stored tensors) a network under `vb`.
+    pub fn new(shape: NetworkShape, dropout: f32, vb: VarBuilder) -> Result<Self> {
+        let embedding = candle_nn::embedding(shape.vocab, shape.embedding, vb.pp(EMBEDDING))?;
+        let layers = (0..shape.layers)
+            .map(|l| {
+                let inputs = shape.layer_inputs(l);
+                LstmLayer::new(inputs, shape.units, vb.pp(LSTM).pp(l))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let head = candle_nn::linear(shape.units, shape.vocab, vb.pp(HEAD))?;
+        Ok(Network {
+            embedding,
+            layers,
+            head,
+            dropout,
+            shape,
+        })
+    }
+
+    pub fn shape(&self) -> NetworkShape {
+        self.shape
+    }
+
+    pub fn zero_state(&self, batch: usize) -> Result<LstmState> {
+        let dev = self.head.weight().device();
+        let z = Tensor::zeros((batch, self.shape.units), DType::F32, dev)?;
+        Ok(LstmState {
+            h: vec![z.clone(); self.layers.len()],
+            c: vec![z; self.layers.len()],
+        })
+    }
+
+    /// tokens: (batch, time) u32 → logits (batch, time, vocab). Dropout only when `train`.
+    pub fn forward(
+        &self,
+        tokens: &Tensor,
+        state: &LstmState,
+        train: bool,
+    ) -> Result<(Tensor, LstmState)> {
+        let mut xs = self.embedding.forward(tokens)?;
+        let mut next = LstmState {
+            h: Vec::new(),
+            c: Vec::new(),
+        };
+        for (l, layer) in self.layers.iter().enumerate() {
+            if l > 0 && train && self.dropout > 0.0 {
+                xs = candle_nn::ops::dropout(&xs, self.dropout)?;
+            }
+            let (ys, h, c) = layer.forward(&xs, &state.h[l], &state.c[l])?;
+            next.h.push(h);
+            next.c.push(c);
+            xs = ys;
+        }
+        let (b, t, u) = xs.dims3()?;
+        let logits =
+            self.head
+                .forward(&xs.reshape((b * t, u))?)?
+                .reshape((b, t, self.shape.vocab))?;
+        Ok((logits, next))
+    }
+
+    /// Mean cross-entropy of predicting `targets` (batch, time) from `inputs`.
+    pub fn loss(&self, inputs: &Tensor, targets: &Tensor, train: bool) -> Result<Tensor> {
+        let (b, t) = inputs.dims2()?;
+        let (logits, _) = self.forward(inputs, &self.zero_state(b)?, train)?;
+        candle_nn::loss::cross_entropy(
+            &logits.reshape((b * t, self.shape.vocab))?,
+            &targets.flatten_all()?,
+        )
+    }
+}

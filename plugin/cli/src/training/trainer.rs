@@ -1,0 +1,335 @@
+//! The training loop: both networks, Adam, cross-entropy, checkpoints, validation.
+
+use super::batches::WindowSampler;
+use super::checkpoint::{
+    latest_checkpoint, read_history, remove_checkpoints, save_checkpoint, write_history,
+};
+use super::dataset::Dataset;
+use crate::corpus::{read_corpus, SkippedFile, Split};
+use crate::evaluation::score_network;
+use crate::model::{
+    load_model_set, save_model_set, CorpusInfo, Hyper, Losses, ModelMeta, Network, NetworkShape,
+    TrainingInfo, FORMAT_VERSION,
+};
+use crate::tokens::{OffsetGrid, TokenMode};
+use anyhow::{bail, Context, Result};
+use candle_core::{backprop::GradStore, DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Gradients are clipped to this global norm: LSTMs occasionally produce exploding
+/// gradients early in training, and one bad step can undo minutes of learning.
+const CLIP_NORM: f64 = 5.0;
+
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub corpus: PathBuf,
+    pub out: PathBuf,
+    pub split: Option<PathBuf>,
+    pub name: Option<String>,
+    pub mode: TokenMode,
+    pub hyper: Hyper,
+    pub checkpoint_every: usize,
+    pub resume: bool,
+    pub progress: bool,
+}
+
+/// One point of the loss curve: mean training loss since the previous point, and the
+/// validation loss where one was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LossPoint {
+    pub step: usize,
+    pub note: f64,
+    pub offset: f64,
+    pub validation: Option<Losses>,
+}
+
+pub struct TrainReport {
+    pub meta: ModelMeta,
+    pub history: Vec<LossPoint>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+struct Learner {
+    vars: VarMap,
+    net: Network,
+    opt: AdamW,
+}
+
+impl Learner {
+    fn new(shape: NetworkShape, hyper: &Hyper) -> Result<Self> {
+        let vars = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu);
+        let net = Network::new(shape, hyper.dropout, vb)?;
+        let params = ParamsAdamW {
+            lr: hyper.learning_rate,
+            weight_decay: 0.0,
+            ..Default::default()
+        };
+        let opt = AdamW::new(vars.all_vars(), params)?;
+        Ok(Learner { vars, net, opt })
+    }
+
+    fn step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f64> {
+        let loss = self.net.loss(inputs, targets, true)?;
+        let mut grads = loss.backward()?;
+        clip_gradients(&mut grads, &self.vars.all_vars(), CLIP_NORM)?;
+        self.opt.step(&grads)?;
+        Ok(f64::from(loss.to_scalar::<f32>()?))
+    }
+}
+
+fn clip_gradients(grads: &mut GradStore, vars: &[Var], max_norm: f64) -> Result<()> {
+    let mut sq = 0f64;
+    for v in vars {
+        if let Some(g) = grads.get(v.as_tensor()) {
+            sq += f64::from(g.sqr()?.sum_all()?.to_scalar::<f32>()?);
+        }
+    }
+    let norm = sq.sqrt();
+    if norm > max_norm && norm.is_finite() {
+        let scale = max_norm / norm;
+        for v in vars {
+            if let Some(g) = grads.remove(v.as_tensor()) {
+                grads.insert(v.as_tensor(), (g * scale)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Measures both networks on the validation pieces.
+fn validate(ds: &Dataset, note: &Network, offset: &Network) -> Result<Option<Losses>> {
+    if ds.validation.is_empty() {
+        return Ok(None);
+    }
+    let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
+    let offsets: Vec<&[u32]> = ds.validation.iter().map(|p| p.offsets.as_slice()).collect();
+    let n = score_network(note, &notes, 32)?;
+    let o = score_network(offset, &offsets, 32)?;
+    // The first onset of each piece has no context and is not scored.
+    let onsets: usize = ds
+        .validation
+        .iter()
+        .map(|p| p.onsets.saturating_sub(1))
+        .sum();
+    Ok(Some(Losses {
+        note: n.nll(),
+        offset: o.nll(),
+        per_onset: (n.nll_sum + o.nll_sum) / onsets.max(1) as f64,
+    }))
+}
+
+pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
+    let corpus = read_corpus(&opts.corpus)?;
+    for s in &corpus.skipped {
+        eprintln!("warning: {s}");
+    }
+    let split = match &opts.split {
+        Some(path) => Split::from_file(path)?,
+        None => Split::EveryTenth,
+    };
+    let mut hyper = opts.hyper.clone();
+    let ds = Dataset::build(
+        &corpus,
+        &split,
+        opts.mode,
+        OffsetGrid::default(),
+        hyper.min_count,
+    );
+    let mut start_step = 0;
+    let mut history = Vec::new();
+    let checkpoint = if opts.resume {
+        latest_checkpoint(&opts.out)
+    } else {
+        None
+    };
+    if opts.resume && checkpoint.is_none() {
+        eprintln!(
+            "note: no checkpoint in {}, starting from scratch",
+            opts.out.display()
+        );
+    }
+    let resumed = match &checkpoint {
+        Some(dir) => {
+            let set = load_model_set(dir)?;
+            if set.meta.note_vocab != ds.note_vocab
+                || set.meta.offset_vocab != ds.offset_vocab
+                || set.meta.mode != ds.mode
+            {
+                bail!("{}: the corpus or token mode changed since this checkpoint; train afresh without --resume", dir.display());
+            }
+            // The network's shape comes from the checkpoint; the step target from the flags.
+            hyper = Hyper {
+                steps: opts.hyper.steps,
+                ..set.meta.hyper.clone()
+            };
+            start_step = set.meta.training.steps_done;
+            history = read_history(dir).unwrap_or_default();
+            eprintln!("resuming from {} at step {start_step}", dir.display());
+            Some(set)
+        }
+        None => None,
+    };
+    let shape = |vocab| NetworkShape {
+        vocab,
+        embedding: hyper.embedding,
+        units: hyper.units,
+        layers: hyper.layers,
+    };
+    let mut note = Learner::new(shape(ds.note_vocab.len()), &hyper)?;
+    let mut offset = Learner::new(shape(ds.offset_vocab.len()), &hyper)?;
+    if let Some(set) = &resumed {
+        for (learner, tensors) in [(&mut note, &set.note), (&mut offset, &set.offset)] {
+            for (name, var) in learner.vars.data().lock().expect("var map").iter() {
+                let w = tensors
+                    .get(name)
+                    .with_context(|| format!("checkpoint lacks tensor {name}"))?;
+                var.set(&Tensor::from_vec(
+                    w.data.clone(),
+                    w.shape.as_slice(),
+                    &Device::Cpu,
+                )?)?;
+            }
+        }
+    }
+    if start_step >= hyper.steps {
+        bail!("the checkpoint already has {start_step} steps; ask for more with --steps");
+    }
+    let mut sampler = WindowSampler::new(
+        &ds.train,
+        hyper.seq_len,
+        hyper.seed.wrapping_add(start_step as u64),
+    )
+    .with_context(|| {
+        format!(
+            "the training files hold fewer than {} tokens: too little to train on",
+            hyper.seq_len + 2
+        )
+    })?;
+
+    let name = opts.name.clone().unwrap_or_else(|| {
+        opts.out
+            .file_name()
+            .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned())
+    });
+    let (train_files, validation_files) = (ds.train.len(), ds.validation.len());
+    let mut meta = ModelMeta {
+        format: FORMAT_VERSION,
+        name,
+        mode: ds.mode,
+        grid: ds.grid,
+        note_vocab: ds.note_vocab.clone(),
+        offset_vocab: ds.offset_vocab.clone(),
+        hyper: hyper.clone(),
+        corpus: CorpusInfo {
+            name: corpus.name.clone(),
+            files: corpus.pieces.len(),
+            train_files,
+            validation_files,
+            skipped_files: corpus.skipped.len(),
+            train_onsets: ds.train_onsets(),
+            train_tokens: ds.train_tokens(),
+        },
+        training: TrainingInfo {
+            steps_done: start_step,
+            train_note_loss: 0.0,
+            train_offset_loss: 0.0,
+            validation: None,
+            seconds: 0.0,
+            date: String::new(),
+        },
+    };
+
+    let bar = indicatif::ProgressBar::new(hyper.steps as u64);
+    if !opts.progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg} (eta {eta})",
+        )
+        .expect("valid template"),
+    );
+    bar.set_position(start_step as u64);
+    let started = Instant::now();
+    let (mut sum_note, mut sum_offset, mut since) = (0.0, 0.0, 0usize);
+    let mut recent: std::collections::VecDeque<(f64, f64)> = Default::default();
+    let tokens_per_step = (hyper.batch_size * hyper.seq_len) as f64;
+    for step in start_step..hyper.steps {
+        let batch = sampler.batch(hyper.batch_size)?;
+        let ln = note.step(&batch.note_inputs, &batch.note_targets)?;
+        let lo = offset.step(&batch.offset_inputs, &batch.offset_targets)?;
+        if !ln.is_finite() || !lo.is_finite() {
+            bail!("training diverged at step {step} (loss {ln}, {lo}); lower --learning-rate");
+        }
+        sum_note += ln;
+        sum_offset += lo;
+        since += 1;
+        recent.push_back((ln, lo));
+        if recent.len() > 100 {
+            recent.pop_front();
+        }
+        let done = step + 1;
+        let rate = (done - start_step) as f64 * tokens_per_step / started.elapsed().as_secs_f64();
+        bar.set_message(format!(
+            "loss note {ln:.3} offset {lo:.3} | {rate:.0} tok/s"
+        ));
+        bar.inc(1);
+        let at_checkpoint =
+            opts.checkpoint_every > 0 && done % opts.checkpoint_every == 0 && done < hyper.steps;
+        if at_checkpoint || done == hyper.steps {
+            let validation = validate(&ds, &note.net, &offset.net)?;
+            history.push(LossPoint {
+                step: done,
+                note: sum_note / since as f64,
+                offset: sum_offset / since as f64,
+                validation,
+            });
+            (sum_note, sum_offset, since) = (0.0, 0.0, 0);
+            if at_checkpoint {
+                let n = recent.len() as f64;
+                meta.training.train_note_loss = recent.iter().map(|r| r.0).sum::<f64>() / n;
+                meta.training.train_offset_loss = recent.iter().map(|r| r.1).sum::<f64>() / n;
+                meta.training.steps_done = done;
+                meta.training.validation = validation;
+                save_checkpoint(&opts.out, &meta, &note.vars, &offset.vars, &history)?;
+                let line = format!(
+                    "step {done}: checkpoint saved{}",
+                    validation.map_or(String::new(), |v| format!(
+                        ", validation NLL note {:.3} offset {:.3}",
+                        v.note, v.offset
+                    ))
+                );
+                if opts.progress {
+                    bar.println(line);
+                } else {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let n = recent.len().max(1) as f64;
+    meta.training = TrainingInfo {
+        steps_done: hyper.steps.max(start_step),
+        train_note_loss: recent.iter().map(|r| r.0).sum::<f64>() / n,
+        train_offset_loss: recent.iter().map(|r| r.1).sum::<f64>() / n,
+        validation: match history.last() {
+            Some(p) if p.step == hyper.steps => p.validation,
+            _ => validate(&ds, &note.net, &offset.net)?,
+        },
+        seconds: started.elapsed().as_secs_f64(),
+        date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
+    write_history(&opts.out, &history)?;
+    remove_checkpoints(&opts.out);
+    Ok(TrainReport {
+        meta,
+        history,
+        skipped: corpus.skipped,
+    })
+}

@@ -1,0 +1,265 @@
+//! The model list a plugin offers: the built-in model sets embedded in its binary (the
+//! plugin crate's build script embeds the workspace's `models/` folder), then every subfolder
+//! of the user's model folder (`$XDG_DATA_HOME/deepmidi/models`, or
+//! `~/.local/share/deepmidi/models`) that holds a `model.json`.
+//!
+//! Listing is cheap (it reads one folder) and happens when the plugin is created, since the
+//! model parameter's range depends on it; loading is expensive and happens on activation.
+//! A model that fails to load is reported with the file named, and its slot plays the first
+//! built-in model that loaded instead.
+
+use crate::model::{load_model_set, ModelError, ModelSet};
+use crate::realtime::Engine;
+use std::path::{Path, PathBuf};
+
+/// A model set compiled into the plugin.
+#[derive(Debug, PartialEq)]
+pub struct BuiltinModel {
+    /// The folder name under `models/`, shown in the model list.
+    pub name: &'static str,
+    pub meta: &'static [u8],
+    pub note: &'static [u8],
+    pub offset: &'static [u8],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelSource {
+    /// A built-in model.
+    Builtin(&'static BuiltinModel),
+    /// A model set folder.
+    Folder(PathBuf),
+}
+
+/// One entry of the model list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelEntry {
+    /// Unique in the list; what the model parameter shows and what a saved project stores.
+    pub name: String,
+    pub source: ModelSource,
+}
+
+impl ModelEntry {
+    pub fn is_builtin(&self) -> bool {
+        matches!(self.source, ModelSource::Builtin(_))
+    }
+
+    /// Reads and checks the model set (allocates, reads files: not on the audio thread).
+    pub fn load(&self) -> Result<ModelSet, ModelError> {
+        match &self.source {
+            ModelSource::Builtin(b) => ModelSet::from_bytes(
+                Path::new(&format!("built-in:{}", b.name)),
+                b.meta,
+                b.note,
+                b.offset,
+            ),
+            ModelSource::Folder(dir) => load_model_set(dir),
+        }
+    }
+}
+
+/// `deepmidi/models` in the user's data folder: `$XDG_DATA_HOME`, or `~/.local/share` when
+/// that is unset or relative (as the XDG spec says), found by the `directories` crate.
+pub fn user_models_dir() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|dirs| dirs.data_dir().join("deepmidi").join("models"))
+}
+
+/// The built-in models, then the user's model folders (sorted by name). A user folder that
+/// cannot be read is described in the second value, for the caller to log.
+pub fn list_models(builtin: &'static [BuiltinModel]) -> (Vec<ModelEntry>, Option<String>) {
+    list_models_from(builtin, user_models_dir().as_deref())
+}
+
+fn list_models_from(
+    builtin: &'static [BuiltinModel],
+    user_dir: Option<&Path>,
+) -> (Vec<ModelEntry>, Option<String>) {
+    let mut entries: Vec<ModelEntry> = builtin
+        .iter()
+        .map(|b| ModelEntry {
+            name: b.name.to_owned(),
+            source: ModelSource::Builtin(b),
+        })
+        .collect();
+    let (mut folders, problem) = match user_dir.map(user_model_folders) {
+        Some(Ok(folders)) => (folders, None),
+        Some(Err(problem)) => (Vec::new(), Some(problem)),
+        None => (Vec::new(), None),
+    };
+    folders.sort();
+    for dir in folders {
+        let base = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut name = base.clone();
+        // A user folder named like a built-in model (or like another entry) gets a suffix.
+        let mut n = 1;
+        while entries.iter().any(|e| e.name == name) {
+            name = if n == 1 {
+                format!("{base} (user)")
+            } else {
+                format!("{base} (user {n})")
+            };
+            n += 1;
+        }
+        entries.push(ModelEntry {
+            name,
+            source: ModelSource::Folder(dir),
+        });
+    }
+    (entries, problem)
+}
+
+fn user_model_folders(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    match std::fs::read_dir(dir) {
+        Ok(read) => Ok(read
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.join("model.json").is_file())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("cannot list user models in {}: {e}", dir.display())),
+    }
+}
+
+/// One engine per model that loaded, and which engine each list slot plays.
+pub struct LoadedModels {
+    pub engines: Vec<Engine>,
+    /// `slot_engine[slot]` indexes `engines`; same length as the model list.
+    pub slot_engine: Vec<usize>,
+}
+
+impl LoadedModels {
+    /// Loads every model in the list and builds its engine. Failures are reported in `log`
+    /// with the file named; their slots fall back to the first built-in model that loaded
+    /// (or, with no built-in model at all, the first model that loaded). `None` when nothing
+    /// loaded.
+    pub fn load(
+        entries: &[ModelEntry],
+        sample_rate: f64,
+        seed: u64,
+        log: &mut impl FnMut(String),
+    ) -> Option<LoadedModels> {
+        let mut engines = Vec::new();
+        let mut slots: Vec<Option<usize>> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match entry
+                .load()
+                .and_then(|set| Engine::new(&set, sample_rate, seed))
+            {
+                Ok(engine) => {
+                    slots.push(Some(engines.len()));
+                    engines.push(engine);
+                }
+                Err(e) => {
+                    log(format!(
+                        "DeepMIDI: model {:?} failed to load: {e}",
+                        entry.name
+                    ));
+                    slots.push(None);
+                }
+            }
+        }
+        // The first built-in model that loaded, else the first model that loaded.
+        let fallback_slot = (0..entries.len())
+            .filter(|&i| slots[i].is_some())
+            .min_by_key(|&i| !entries[i].is_builtin());
+        let Some(fallback_slot) = fallback_slot else {
+            log("DeepMIDI: no model loaded; the plugin stays silent".to_owned());
+            return None;
+        };
+        for (entry, slot) in entries.iter().zip(&slots) {
+            if slot.is_none() {
+                log(format!(
+                    "DeepMIDI: model {:?} plays {:?} instead",
+                    entry.name, entries[fallback_slot].name
+                ));
+            }
+        }
+        let fallback = slots[fallback_slot].unwrap_or(0);
+        Some(LoadedModels {
+            engines,
+            slot_engine: slots.into_iter().map(|s| s.unwrap_or(fallback)).collect(),
+        })
+    }
+
+    /// The engine playing list slot `slot` (out-of-range slots play the last one).
+    pub fn engine_index(&self, slot: usize) -> usize {
+        let last = self.slot_engine.len().saturating_sub(1);
+        self.slot_engine.get(slot.min(last)).copied().unwrap_or(0)
+    }
+
+    pub fn set_sample_rate(&mut self, sample_rate: f64) {
+        for engine in &mut self.engines {
+            engine.set_sample_rate(sample_rate);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names only: listing never reads a built-in model's bytes.
+    static BUILTIN: &[BuiltinModel] = &[
+        BuiltinModel {
+            name: "irish",
+            meta: b"",
+            note: b"",
+            offset: b"",
+        },
+        BuiltinModel {
+            name: "bach",
+            meta: b"",
+            note: b"",
+            offset: b"",
+        },
+    ];
+
+    #[test]
+    fn list_has_builtins_first_then_user_folders_with_model_json() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["zeta", "irish", "alpha", "no-meta"] {
+            std::fs::create_dir_all(dir.path().join(name)).unwrap();
+            if name != "no-meta" {
+                std::fs::write(dir.path().join(name).join("model.json"), "{}").unwrap();
+            }
+        }
+        let (list, problem) = list_models_from(BUILTIN, Some(dir.path()));
+        assert_eq!(problem, None);
+        let names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["irish", "bach", "alpha", "irish (user)", "zeta"]);
+        assert!(list[0].is_builtin() && list[1].is_builtin() && !list[2].is_builtin());
+        assert_eq!(
+            list[3].source,
+            ModelSource::Folder(dir.path().join("irish"))
+        );
+    }
+
+    #[test]
+    fn missing_user_dir_lists_only_builtins() {
+        let (list, problem) = list_models_from(
+            &BUILTIN[..1],
+            Some(Path::new("/nonexistent/deepmidi/models")),
+        );
+        assert_eq!((list.len(), problem), (1, None));
+    }
+
+    #[test]
+    fn broken_user_model_names_its_file_and_falls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = dir.path().join("broken");
+        std::fs::create_dir_all(&broken).unwrap();
+        std::fs::write(broken.join("model.json"), "not json").unwrap();
+        for f in ["note.safetensors", "offset.safetensors"] {
+            std::fs::write(broken.join(f), "nor this").unwrap();
+        }
+        let (entries, _) = list_models_from(&[], Some(dir.path()));
+        let err = entries[0].load().unwrap_err();
+        assert!(err.to_string().contains("broken/model.json"), "{err}");
+        // Nothing else to fall back to: nothing loads, and the log says why.
+        let mut log = Vec::new();
+        assert!(LoadedModels::load(&entries, 48_000.0, 1, &mut |m| log.push(m)).is_none());
+        assert!(log[0].contains("broken/model.json"), "{log:?}");
+    }
+}

@@ -1,0 +1,20 @@
+//! DeepMIDI's engine: everything that neither trains nor knows a plugin framework.
+//!
+//! - [`corpus`]: reading MIDI files into pieces, and corpus folders.
+//! - [`tokens`]: pieces as note and offset token streams, and their vocabularies.
+//! - [`model`]: the model file format (metadata, tensor layout, weights as plain floats).
+//! - [`realtime`]: the audio-thread path: packed LSTM, sampler, event generator, timeline
+//!   and the transport-synced engine.
+//! - [`catalogue`]: which model sets a plugin offers (built-in and the user's folder).
+//! - [`player`]: what a host integration needs around the engine (model bank and switching,
+//!   seed, reset and bypass edges, the record of sounding notes).
+//!
+//! The training path (candle) lives in `deepmidi-cli`, the nice-plug shell in
+//! `deepmidi-plugin`; both build on this crate.
+
+pub mod catalogue;
+pub mod corpus;
+pub mod model;
+pub mod player;
+pub mod realtime;
+pub mod tokens;

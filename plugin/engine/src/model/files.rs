@@ -1,0 +1,167 @@
+//! Reading a model set folder (or its three files' bytes). Every error names the file it is
+//! about.
+
+use super::metadata::ModelMeta;
+use super::tensors::NetworkShape;
+use safetensors::{Dtype, SafeTensors};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub const META_FILE: &str = "model.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Note,
+    Offset,
+}
+
+impl StreamKind {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            StreamKind::Note => "note.safetensors",
+            StreamKind::Offset => "offset.safetensors",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct ModelError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl ModelError {
+    pub fn new(path: impl Into<PathBuf>, reason: impl ToString) -> Self {
+        ModelError {
+            path: path.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// One tensor as plain floats, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// A loaded model set: metadata plus both networks' weights, each checked against the
+/// layout the metadata implies.
+#[derive(Debug, Clone)]
+pub struct ModelSet {
+    pub meta: ModelMeta,
+    pub note: HashMap<String, Weights>,
+    pub offset: HashMap<String, Weights>,
+    /// Where it came from, for messages (a folder, or "built-in:NAME").
+    pub origin: PathBuf,
+}
+
+impl ModelSet {
+    pub fn shape(&self, kind: StreamKind) -> NetworkShape {
+        let h = &self.meta.hyper;
+        let vocab = match kind {
+            StreamKind::Note => self.meta.note_vocab.len(),
+            StreamKind::Offset => self.meta.offset_vocab.len(),
+        };
+        NetworkShape {
+            vocab,
+            embedding: h.embedding,
+            units: h.units,
+            layers: h.layers,
+        }
+    }
+
+    pub fn tensors(&self, kind: StreamKind) -> &HashMap<String, Weights> {
+        match kind {
+            StreamKind::Note => &self.note,
+            StreamKind::Offset => &self.offset,
+        }
+    }
+
+    /// A tensor checked to exist; its shape was checked on loading.
+    pub fn tensor(&self, kind: StreamKind, name: &str) -> Result<&[f32], ModelError> {
+        self.tensors(kind)
+            .get(name)
+            .map(|w| w.data.as_slice())
+            .ok_or_else(|| {
+                ModelError::new(
+                    self.origin.join(kind.file_name()),
+                    format!("missing tensor {name}"),
+                )
+            })
+    }
+
+    /// Parses a model set from its three files' bytes (the plugin's built-in models are
+    /// embedded this way; folders go through `load_model_set`).
+    pub fn from_bytes(
+        origin: &Path,
+        meta: &[u8],
+        note: &[u8],
+        offset: &[u8],
+    ) -> Result<ModelSet, ModelError> {
+        let text =
+            std::str::from_utf8(meta).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
+        let meta =
+            ModelMeta::from_json(text).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
+        let mut set = ModelSet {
+            meta,
+            note: HashMap::new(),
+            offset: HashMap::new(),
+            origin: origin.to_path_buf(),
+        };
+        for (kind, bytes) in [(StreamKind::Note, note), (StreamKind::Offset, offset)] {
+            let weights = read_weights(bytes, set.shape(kind))
+                .map_err(|reason| ModelError::new(origin.join(kind.file_name()), reason))?;
+            match kind {
+                StreamKind::Note => set.note = weights,
+                StreamKind::Offset => set.offset = weights,
+            }
+        }
+        Ok(set)
+    }
+}
+
+/// Reads every tensor of `shape`'s layout from a safetensors file, as f32.
+fn read_weights(bytes: &[u8], shape: NetworkShape) -> Result<HashMap<String, Weights>, String> {
+    let file =
+        SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
+    let mut weights = HashMap::new();
+    for (name, dims) in shape.layout() {
+        let view = file
+            .tensor(&name)
+            .map_err(|_| format!("missing tensor {name}"))?;
+        if view.shape() != dims.as_slice() {
+            return Err(format!(
+                "tensor {name} has shape {:?}, expected {dims:?}",
+                view.shape()
+            ));
+        }
+        if view.dtype() != Dtype::F32 {
+            return Err(format!("tensor {name} is {:?}, expected F32", view.dtype()));
+        }
+        let data: Vec<f32> = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some(bad) = data.iter().position(|x| !x.is_finite()) {
+            return Err(format!("tensor {name} holds a non-finite value at {bad}"));
+        }
+        weights.insert(name, Weights { shape: dims, data });
+    }
+    Ok(weights)
+}
+
+/// Loads a model set folder.
+pub fn load_model_set(dir: &Path) -> Result<ModelSet, ModelError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| ModelError::new(path, e))
+    };
+    let meta = read(META_FILE)?;
+    let note = read(StreamKind::Note.file_name())?;
+    let offset = read(StreamKind::Offset.file_name())?;
+    ModelSet::from_bytes(dir, &meta, &note, &offset)
+}

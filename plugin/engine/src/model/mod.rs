@@ -1,0 +1,13 @@
+//! A model set: its metadata and both networks' weights, read from the files without any
+//! tensor library (the real-time path needs plain packed floats; the training path in
+//! `deepmidi-cli` turns the same weights into candle tensors).
+//!
+//! A model set is a folder with `note.safetensors`, `offset.safetensors` and `model.json`.
+
+mod files;
+mod metadata;
+pub mod tensors;
+
+pub use files::{load_model_set, ModelError, ModelSet, StreamKind, Weights, META_FILE};
+pub use metadata::{CorpusInfo, Hyper, Losses, ModelMeta, TrainingInfo, FORMAT_VERSION};
+pub use tensors::NetworkShape;

@@ -1,0 +1,117 @@
+//! A piece → its note stream and offset stream, one token pair per step.
+
+use super::grid::OffsetGrid;
+use crate::corpus::Piece;
+use serde::{Deserialize, Serialize};
+
+/// How a chord becomes note tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenMode {
+    /// One token per onset: the whole chord, voicing and octaves kept. Sparse on
+    /// polyphonic music (thousands of distinct voicings).
+    Chord,
+    /// One token per note: a chord's notes lowest first, with offset 0 between them. A small
+    /// vocabulary, at the price of more steps per onset.
+    Split,
+}
+
+impl std::str::FromStr for TokenMode {
+    type Err = String;
+
+    /// The names `model.json` stores: `chord`, `split`.
+    fn from_str(s: &str) -> Result<TokenMode, String> {
+        match s {
+            "chord" => Ok(TokenMode::Chord),
+            "split" => Ok(TokenMode::Split),
+            _ => Err(format!("unknown token mode {s:?}: use chord or split")),
+        }
+    }
+}
+
+/// The raw tokens of one piece (before vocabulary lookup). `notes[i]` and `offsets[i]` belong
+/// to the same step: the offset is the gap from that step's onset to the next step's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenStreams {
+    pub notes: Vec<Vec<u8>>,
+    pub offsets: Vec<u32>,
+    /// Onsets covered, to report likelihoods per onset whatever the mode.
+    pub onsets: usize,
+}
+
+/// Tokenizes a piece. The last onset's gap runs to the end of its longest note.
+pub fn piece_streams(piece: &Piece, grid: &OffsetGrid, mode: TokenMode) -> TokenStreams {
+    let steps: Vec<u64> = piece
+        .onsets
+        .iter()
+        .map(|o| grid.step_of(piece.quarters(o.tick)))
+        .collect();
+    let end_step = grid.step_of(piece.quarters(piece.end_tick));
+    let mut out = TokenStreams {
+        onsets: piece.onsets.len(),
+        ..Default::default()
+    };
+    for (i, onset) in piece.onsets.iter().enumerate() {
+        let next = steps.get(i + 1).copied().unwrap_or(end_step);
+        let gap = grid.gap(steps[i], next);
+        match mode {
+            TokenMode::Chord => {
+                out.notes.push(onset.pitches.clone());
+                out.offsets.push(gap);
+            }
+            TokenMode::Split => {
+                let last = onset.pitches.len() - 1;
+                for (k, &p) in onset.pitches.iter().enumerate() {
+                    out.notes.push(vec![p]);
+                    out.offsets.push(if k == last { gap } else { 0 });
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Onset;
+
+    fn piece() -> Piece {
+        Piece {
+            ticks_per_quarter: 480,
+            onsets: vec![
+                Onset {
+                    tick: 0,
+                    pitches: vec![48, 64, 67],
+                },
+                Onset {
+                    tick: 240,
+                    pitches: vec![62],
+                },
+                Onset {
+                    tick: 400,
+                    pitches: vec![60, 64],
+                },
+            ],
+            end_tick: 1360,
+        }
+    }
+
+    #[test]
+    fn chord_mode_keeps_voicings() {
+        let s = piece_streams(&piece(), &OffsetGrid::default(), TokenMode::Chord);
+        assert_eq!(s.notes, vec![vec![48, 64, 67], vec![62], vec![60, 64]]);
+        // 240 ticks = an eighth = 12 steps; 160 ticks = a triplet eighth = 8 steps; 2 quarters.
+        assert_eq!(s.offsets, vec![12, 8, 48]);
+        assert_eq!(s.onsets, 3);
+    }
+
+    #[test]
+    fn split_mode_emits_lowest_first_with_zero_gaps() {
+        let s = piece_streams(&piece(), &OffsetGrid::default(), TokenMode::Split);
+        let notes: Vec<u8> = s.notes.iter().map(|n| n[0]).collect();
+        assert_eq!(notes, vec![48, 64, 67, 62, 60, 64]);
+        assert_eq!(s.offsets, vec![0, 0, 12, 8, 0, 48]);
+        assert_eq!(s.onsets, 3);
+    }
+}

@@ -1,0 +1,268 @@
+//! The CLAP + VST3 plugin: a thin nice-plug shell around `deepmidi_engine`'s [`Player`]. The
+//! only crate that knows about nice-plug; it maps the parameters, the host's transport and
+//! note events onto the player, and nothing more.
+//!
+//! - Creation lists the models (cheap); activation has the player load every model and build
+//!   one engine per model, off the audio thread.
+//! - `process` hands the player this buffer's controls and transport and sends its notes to
+//!   the host; the audio output is silence.
+//! - A panic in the engine is caught at the plugin boundary: the plugin ends the host's notes
+//!   and stays silent until reactivated.
+
+mod params;
+mod state;
+mod state_repair;
+
+pub use params::DeepMidiParams;
+pub use state::{ModelChoice, SavedModel};
+
+use deepmidi_engine::catalogue::{self, BuiltinModel, ModelEntry};
+use deepmidi_engine::player::{Player, PlayerControls};
+use deepmidi_engine::realtime::{EngineEvent, Transport};
+use nice_plug::midi::{Channel, Key, VoiceID};
+use nice_plug::prelude::*;
+use std::num::NonZeroU32;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+// `BUILTIN_MODELS`: the workspace's `models/` folder, embedded by `build.rs`.
+include!(concat!(env!("OUT_DIR"), "/builtin_models.rs"));
+
+/// The model list: built-in models, then the user's (a folder that cannot be read is logged).
+fn list_models() -> Vec<ModelEntry> {
+    let (models, problem) = catalogue::list_models(BUILTIN_MODELS);
+    if let Some(problem) = problem {
+        nice_warn!("DeepMIDI: {problem}");
+    }
+    models
+}
+
+pub struct DeepMidi {
+    params: Arc<DeepMidiParams>,
+    models: Vec<ModelEntry>,
+    player: Player,
+    /// Set after the engine panicked: the plugin stays silent until reactivated.
+    failed: bool,
+}
+
+impl Default for DeepMidi {
+    fn default() -> Self {
+        let models = list_models();
+        let names: Arc<[String]> = models.iter().map(|m| m.name.clone()).collect();
+        let params = Arc::new(DeepMidiParams::new(names));
+        DeepMidi {
+            player: Player::new(params.seed()),
+            params,
+            models,
+            failed: false,
+        }
+    }
+}
+
+/// Sends an engine event to the host as a nice-plug note event; whether the host took it.
+fn send(context: &mut impl ProcessContext<DeepMidi>, event: EngineEvent) -> bool {
+    let note = match event {
+        EngineEvent::NoteOn {
+            sample,
+            pitch,
+            velocity,
+            channel,
+        } => NoteEvent::NoteOn {
+            timing: sample,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(channel & 15),
+            key: Key::Number(pitch & 127),
+            velocity: f32::from(velocity.min(127)) / 127.0,
+        },
+        EngineEvent::NoteOff {
+            sample,
+            pitch,
+            channel,
+        } => NoteEvent::NoteOff {
+            timing: sample,
+            voice_id: VoiceID::Wildcard,
+            channel: Channel::Number(channel & 15),
+            key: Key::Number(pitch & 127),
+            velocity: 0.0,
+        },
+    };
+    context.try_send_event(note).is_ok()
+}
+
+/// The engine's view of the host's transport.
+fn engine_transport(t: &nice_plug::prelude::Transport) -> Transport {
+    let beats_per_bar = match (t.time_sig_numerator, t.time_sig_denominator) {
+        (Some(n), Some(d)) if n > 0 && d > 0 => Some(f64::from(n) * 4.0 / f64::from(d)),
+        _ => None,
+    };
+    Transport {
+        playing: t.playing,
+        tempo_bpm: t.tempo.filter(|bpm| bpm.is_finite() && *bpm > 0.0),
+        position_beats: t.pos_beats().filter(|b| b.is_finite()),
+        // Only what the host gave (CLAP seconds, VST3 samples), never derived from the beats.
+        position_seconds: t
+            .pos_seconds
+            .or_else(|| t.pos_samples.map(|s| s as f64 / f64::from(t.sample_rate)))
+            .filter(|s| s.is_finite()),
+        bar_start_beats: t.bar_start_pos_beats().filter(|b| b.is_finite()),
+        beats_per_bar,
+        loop_beats: t.loop_range_beats,
+    }
+}
+
+impl DeepMidi {
+    /// The player's controls from the parameters (the model slot follows a loaded state's
+    /// model name, see `state.rs`).
+    fn controls(&self) -> PlayerControls {
+        let params = &self.params;
+        PlayerControls {
+            slot: params.model_choice.selected(),
+            seed: params.seed(),
+            reset: params.reset.value(),
+            bypass: params.bypass.value(),
+            engine: params.engine_params(),
+        }
+    }
+}
+
+impl Plugin for DeepMidi {
+    const NAME: &'static str = "DeepMIDI";
+    const VENDOR: &'static str = "DeepMIDI";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    // Silent stereo output: hosts that refuse MIDI-only plugins still load it.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[AudioIOLayout {
+        main_input_channels: None,
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    }];
+    const MIDI_INPUT: MidiConfig = MidiConfig::None;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    /// A damaged, hand-edited or foreign project's unusable values load as defaults, and the
+    /// model index follows the saved model name.
+    fn filter_state(state: &mut PluginState) {
+        let repaired = state_repair::repair_state(state);
+        if !repaired.is_empty() {
+            nice_warn!(
+                "DeepMIDI: the loaded state has no usable value for {}; loading their defaults",
+                repaired.join(", ")
+            );
+        }
+        // The same listing an instance makes when it is created (a folder scan, no loading).
+        let names: Vec<String> = list_models().into_iter().map(|m| m.name).collect();
+        state::align_model_index(state, &names);
+    }
+
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let sample_rate = f64::from(buffer_config.sample_rate);
+        if !(sample_rate.is_finite() && sample_rate > 0.0) {
+            return false;
+        }
+        if self.failed {
+            self.player.unload();
+        }
+        let controls = self.controls();
+        let (player, models) = (&mut self.player, &self.models);
+        let loaded = catch_unwind(AssertUnwindSafe(|| {
+            player.activate(models, sample_rate, &controls, &mut |m| nice_error!("{m}"))
+        }));
+        if loaded.is_err() {
+            nice_error!("DeepMIDI: loading the models panicked; the plugin stays silent");
+            self.player.unload();
+        }
+        self.failed = false;
+        true
+    }
+
+    fn reset(&mut self) {
+        self.player.silence(self.params.seed());
+    }
+
+    fn deactivate(&mut self) {
+        self.player.silence(self.params.seed());
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        for channel in buffer.as_slice() {
+            channel.fill(0.0);
+        }
+        let frames = buffer.samples() as u32;
+        if !self.failed {
+            let controls = self.controls();
+            let transport = engine_transport(context.transport());
+            let player = &mut self.player;
+            let rendered = catch_unwind(AssertUnwindSafe(|| {
+                player.process(frames, &transport, &controls, &mut |e| send(context, e))
+            }));
+            if rendered.is_err() {
+                // The engine's state can't be trusted any more: stop using it (until the next
+                // activation rebuilds it) and end the host's notes.
+                self.failed = true;
+                self.player.end_host_notes(&mut |e| send(context, e));
+            }
+        }
+        // Generates notes from nothing: the host must not put it to sleep on silent input.
+        ProcessStatus::KeepAlive
+    }
+}
+
+impl ClapPlugin for DeepMidi {
+    const CLAP_ID: &'static str = "dev.deepmidi.generator";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("LSTM note generator that plays along with the host's tempo");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::Instrument, ClapFeature::Utility];
+}
+
+impl Vst3Plugin for DeepMidi {
+    const VST3_CLASS_ID: [u8; 16] = *b"DeepMIDI-LSTMgen";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Instrument, Vst3SubCategory::Generator];
+}
+
+nice_export_clap!(DeepMidi);
+nice_export_vst3!(DeepMidi);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_bar_length_comes_from_the_time_signature() {
+        let mut t = nice_plug::prelude::Transport::new(48_000.0);
+        t.playing = true;
+        t.tempo = Some(140.0);
+        t.pos_beats = Some(5.5);
+        t.time_sig_numerator = Some(6);
+        t.time_sig_denominator = Some(8);
+        let e = engine_transport(&t);
+        assert_eq!(e.beats_per_bar, Some(3.0));
+        assert_eq!(e.bar_start_beats, Some(3.0));
+        assert_eq!(e.tempo_bpm, Some(140.0));
+        t.tempo = Some(f64::NAN);
+        assert_eq!(engine_transport(&t).tempo_bpm, None);
+    }
+}

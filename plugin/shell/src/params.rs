@@ -1,0 +1,185 @@
+//! The plugin's parameters. The ids are stable: renaming a parameter keeps old projects and
+//! automation working, changing an id does not.
+
+use super::state::ModelChoice;
+use deepmidi_engine::realtime::EngineParams;
+use nice_plug::prelude::*;
+use std::sync::Arc;
+
+#[derive(Params)]
+pub struct DeepMidiParams {
+    #[id = "temp"]
+    pub temperature: FloatParam,
+    #[id = "tscale"]
+    pub tempo_scale: FloatParam,
+    #[id = "gate"]
+    pub gate: FloatParam,
+    #[id = "vel"]
+    pub velocity: IntParam,
+    #[id = "chan"]
+    pub channel: IntParam,
+    #[id = "seed"]
+    pub seed: IntParam,
+    #[id = "sync"]
+    pub sync_to_bar: BoolParam,
+    /// Index into the model list; shows the model's name.
+    #[id = "model"]
+    pub model: IntParam,
+    /// Momentary: switching it on restarts the generator (fresh state, the seed's streams).
+    #[id = "reset"]
+    pub reset: BoolParam,
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+    /// Saved as `state::MODEL_NAME_FIELD`.
+    #[persist = "model-name"]
+    pub model_choice: ModelChoice,
+}
+
+/// The skew that puts a tempo scale of 1 in the middle of the 0.25–4 knob.
+fn tempo_scale_skew() -> f32 {
+    0.5f32.ln() / ((1.0 - 0.25) / (4.0 - 0.25f32)).ln()
+}
+
+impl DeepMidiParams {
+    /// `model_names` is the model list (see `models.rs`); may be empty.
+    pub fn new(model_names: Arc<[String]>) -> DeepMidiParams {
+        let names = model_names.clone();
+        let lookup = model_names.clone();
+        // A range needs min < max: with fewer than two models the spare index plays the last.
+        let model_max = (model_names.len() as i32 - 1).max(1);
+        let model_choice = ModelChoice::new(model_names);
+        DeepMidiParams {
+            temperature: FloatParam::new(
+                "Temperature",
+                0.8,
+                FloatRange::Linear { min: 0.0, max: 2.0 },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            tempo_scale: FloatParam::new(
+                "Tempo Scale",
+                1.0,
+                FloatRange::Skewed {
+                    min: 0.25,
+                    max: 4.0,
+                    factor: tempo_scale_skew(),
+                },
+            )
+            // "x" in the text rather than as the unit label: hosts that build names from
+            // labels (pedalboard's `tempo_scale_x`) keep the plain name.
+            .with_value_to_string(Arc::new(|v| format!("{v:.2}x")))
+            .with_string_to_value(Arc::new(|s| {
+                s.trim().trim_end_matches(['x', 'X']).trim().parse().ok()
+            })),
+            gate: FloatParam::new(
+                "Gate",
+                0.9,
+                FloatRange::Linear {
+                    min: 0.05,
+                    max: 1.0,
+                },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            velocity: IntParam::new("Velocity", 90, IntRange::Linear { min: 1, max: 127 }),
+            channel: IntParam::new("MIDI Channel", 1, IntRange::Linear { min: 1, max: 16 }),
+            seed: IntParam::new("Seed", 1, IntRange::Linear { min: 0, max: 65535 }),
+            sync_to_bar: BoolParam::new("Sync to Bar", false),
+            model: IntParam::new(
+                "Model",
+                0,
+                IntRange::Linear {
+                    min: 0,
+                    max: model_max,
+                },
+            )
+            .with_callback(model_choice.selector())
+            .with_value_to_string(Arc::new(move |i| model_name(&names, i)))
+            .with_string_to_value(Arc::new(move |s| {
+                let s = s.trim();
+                match lookup.iter().position(|n| n == s) {
+                    Some(i) => Some(i as i32),
+                    None => s.parse().ok(),
+                }
+            })),
+            reset: BoolParam::new("Reset", false),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+            model_choice,
+        }
+    }
+
+    /// The engine's knobs from the current values.
+    pub fn engine_params(&self) -> EngineParams {
+        EngineParams {
+            temperature: self.temperature.value().clamp(0.0, 2.0),
+            tempo_scale: f64::from(self.tempo_scale.value()).clamp(0.25, 4.0),
+            gate: f64::from(self.gate.value()).clamp(0.05, 1.0),
+            velocity: self.velocity.value().clamp(1, 127) as u8,
+            channel: (self.channel.value().clamp(1, 16) - 1) as u8,
+            sync_to_bar: self.sync_to_bar.value(),
+        }
+    }
+
+    /// The seed as the engine takes it.
+    pub fn seed(&self) -> u64 {
+        self.seed.value().clamp(0, 65535) as u64
+    }
+}
+
+impl Default for DeepMidiParams {
+    fn default() -> Self {
+        DeepMidiParams::new(Arc::from(Vec::new()))
+    }
+}
+
+/// The name shown for model index `i`: indices past the end play the last model.
+fn model_name(names: &[String], i: i32) -> String {
+    match names.len() {
+        0 => "(no model)".to_owned(),
+        n => names[(i.max(0) as usize).min(n - 1)].clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_engine_defaults() {
+        let p = DeepMidiParams::default();
+        let (got, want) = (p.engine_params(), EngineParams::default());
+        assert!((got.gate - want.gate).abs() < 1e-6, "{got:?}");
+        assert_eq!(
+            EngineParams {
+                gate: want.gate,
+                ..got
+            },
+            want
+        );
+        assert_eq!(p.seed(), 1);
+        assert!(!p.reset.value() && !p.bypass.value());
+    }
+
+    #[test]
+    fn tempo_scale_is_centred_on_one() {
+        let p = DeepMidiParams::default();
+        assert!((p.tempo_scale.preview_normalized(1.0) - 0.5).abs() < 1e-4);
+        assert!((p.tempo_scale.preview_plain(0.0) - 0.25).abs() < 1e-6);
+        assert!((p.tempo_scale.preview_plain(1.0) - 4.0).abs() < 1e-5);
+        assert_eq!(p.tempo_scale.to_string(), "1.00x");
+        assert_eq!(p.tempo_scale.string_to_normalized_value("4x"), Some(1.0));
+        assert_eq!(
+            p.tempo_scale.string_to_normalized_value(" 0.25 "),
+            Some(0.0)
+        );
+    }
+
+    #[test]
+    fn model_parameter_shows_names() {
+        let p = DeepMidiParams::new(vec!["irish".to_owned(), "bach".to_owned()].into());
+        assert_eq!(p.model.normalized_value_to_string(1.0, false), "bach");
+        assert_eq!(p.model.string_to_normalized_value("bach"), Some(1.0));
+        let single = DeepMidiParams::new(vec!["irish".to_owned()].into());
+        assert_eq!(single.model.normalized_value_to_string(1.0, false), "irish");
+    }
+}
