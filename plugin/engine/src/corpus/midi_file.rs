@@ -59,21 +59,23 @@ pub enum PieceError {
     NoNotes,
 }
 
-/// Checks the chunk structure before parsing. midly is lenient with a file cut short (it
-/// keeps what it could read), but a truncated file is damaged and must not slip silently
-/// into training with half its notes.
-fn check_chunks(bytes: &[u8]) -> Result<(), PieceError> {
+/// Checks the chunk structure before parsing and returns where the declared tracks end.
+/// midly is lenient with a file cut short (it keeps what it could read), but a truncated file
+/// is damaged and must not slip silently into training with half its notes. Bytes after the
+/// last declared track are ignored, as common readers (mido, DAWs) ignore them: real files
+/// carry a stray byte or two there.
+fn check_chunks(bytes: &[u8]) -> Result<usize, PieceError> {
     if bytes.len() < 14 || &bytes[0..4] != b"MThd" {
         return Err(PieceError::NotMidi);
     }
     let declared_tracks = u16::from_be_bytes([bytes[10], bytes[11]]) as usize;
     let mut pos = 0usize;
     let mut tracks = 0usize;
-    while pos < bytes.len() {
+    // The header chunk, then the declared tracks (and any other chunks between them).
+    while pos == 0 || tracks < declared_tracks {
         if bytes.len() - pos < 8 {
             return Err(PieceError::Truncated(format!(
-                "{} stray bytes after the last chunk",
-                bytes.len() - pos
+                "header declares {declared_tracks} tracks, the file ends after {tracks}"
             )));
         }
         let id = &bytes[pos..pos + 4];
@@ -98,17 +100,12 @@ fn check_chunks(bytes: &[u8]) -> Result<(), PieceError> {
         }
         pos = end;
     }
-    if tracks < declared_tracks {
-        return Err(PieceError::Truncated(format!(
-            "header declares {declared_tracks} tracks, file holds {tracks}"
-        )));
-    }
-    Ok(())
+    Ok(pos)
 }
 
 /// Reads one file's bytes. Never panics, whatever the bytes.
 pub fn read_piece(bytes: &[u8]) -> Result<Piece, PieceError> {
-    check_chunks(bytes)?;
+    let bytes = &bytes[..check_chunks(bytes)?];
     // The top bit of the division word marks SMPTE timing. Refuse it before midly parses the
     // frame rate: midly negates it, which overflows for -128 frames per second.
     if bytes[12] & 0x80 != 0 {
@@ -262,9 +259,20 @@ mod tests {
             read_piece(&good[..good.len() - 3]),
             Err(PieceError::Truncated(_))
         ));
-        let mut extra = good.clone();
-        extra.extend([0xde, 0xad, 0xbe, 0xef, 0x01]);
-        assert!(matches!(read_piece(&extra), Err(PieceError::Truncated(_))));
+        // Stray bytes after the last track, as in real files that mido and DAWs read.
+        for stray in [&[0x00, 0x00][..], &[0xde, 0xad, 0xbe, 0xef, 0x01], b"MTrk\0\0\0\x09ab"] {
+            let mut extra = good.clone();
+            extra.extend(stray);
+            assert_eq!(read_piece(&extra), read_piece(&good), "{stray:?}");
+        }
+        assert!(read_piece(&good).is_ok());
+        // A track the header declares but the file lacks is a truncation.
+        let mut missing_track = good.clone();
+        missing_track[11] = 2;
+        assert!(matches!(
+            read_piece(&missing_track),
+            Err(PieceError::Truncated(_))
+        ));
         let smpte = write(
             Format::SingleTrack,
             Timing::Timecode(midly::Fps::Fps25, 40),
