@@ -23,10 +23,20 @@ use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::time::Instant;
 
-/// The plugin's parameter ids (`params.rs`), which the structured states mostly use.
-const IDS: [&str; 10] = [
-    "temp", "tscale", "gate", "vel", "chan", "seed", "sync", "model", "reset", "bypass",
-];
+/// The plugin's parameter ids, which the structured states mostly use: the keys of the
+/// `params` object of a state the plugin saved itself (after any framing before the JSON).
+fn param_ids(saved: &[u8]) -> Vec<String> {
+    let json = &saved[saved.iter().position(|&b| b == b'{').expect("a JSON state")..];
+    let state: Value = serde_json::from_slice(json).expect("the plugin's own state parses");
+    let ids: Vec<String> = state["params"]
+        .as_object()
+        .expect("a params object")
+        .keys()
+        .cloned()
+        .collect();
+    assert!(ids.len() >= 10, "only {} parameter ids: {ids:?}", ids.len());
+    ids
+}
 
 /// How a format wraps the plugin's JSON ([`Format::frame_state`]).
 type Frame = fn(&[u8]) -> Vec<u8>;
@@ -76,8 +86,8 @@ fn model_field() -> impl Strategy<Value = (Value, Option<String>)> {
 }
 
 /// A well-framed state whose contents are random.
-fn structured(frame: Frame) -> impl Strategy<Value = Generated> {
-    let id = prop_oneof![4 => select(&IDS[..]).prop_map(String::from), 1 => "[a-z]{1,6}"];
+fn structured(frame: Frame, ids: Vec<String>) -> impl Strategy<Value = Generated> {
+    let id = prop_oneof![4 => select(ids), 1 => "[a-z]{1,6}"];
     (
         prop::collection::btree_map(id, param_value(), 0..12),
         model_field(),
@@ -119,9 +129,10 @@ fn mutated(valid: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
 
 fn any_state(valid: Vec<u8>, frame: Frame) -> impl Strategy<Value = Generated> {
     let unnamed = |bytes| Generated { bytes, model: None };
+    let ids = param_ids(&valid);
     prop_oneof![
         2 => mutated(valid).prop_map(unnamed),
-        2 => structured(frame),
+        2 => structured(frame, ids),
         1 => prop::collection::vec(any::<u8>(), 0..300).prop_map(unnamed),
     ]
 }

@@ -147,7 +147,7 @@ fn generated_file_holds_the_requested_notes() {
                 ..Default::default()
             };
             let perf = generate(&model, &opts, None).unwrap();
-            let bytes = performance_to_smf_bytes(&perf, 0);
+            let bytes = performance_to_smf_bytes(&perf, 0).unwrap();
             let piece = read_piece(&bytes).unwrap();
             // Distinct (tick, pitch) pairs: what a MIDI reader sees as separate notes.
             assert_eq!(piece.note_count(), notes, "{sub} {notes}");

@@ -48,17 +48,18 @@ impl DeepMidiParams {
         // A range needs min < max: with fewer than two models the spare index plays the last.
         let model_max = (model_names.len() as i32 - 1).max(1);
         let model_choice = ModelChoice::new(model_names);
+        let defaults = EngineParams::default();
         DeepMidiParams {
             temperature: FloatParam::new(
                 "Temperature",
-                0.8,
+                defaults.temperature,
                 FloatRange::Linear { min: 0.0, max: 2.0 },
             )
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
             tempo_scale: FloatParam::new(
                 "Tempo Scale",
-                1.0,
+                defaults.tempo_scale as f32,
                 FloatRange::Skewed {
                     min: 0.25,
                     max: 4.0,
@@ -73,7 +74,7 @@ impl DeepMidiParams {
             })),
             gate: FloatParam::new(
                 "Gate",
-                0.9,
+                defaults.gate as f32,
                 FloatRange::Linear {
                     min: 0.05,
                     max: 1.0,
@@ -81,10 +82,18 @@ impl DeepMidiParams {
             )
             .with_step_size(0.01)
             .with_value_to_string(formatters::v2s_f32_rounded(2)),
-            velocity: IntParam::new("Velocity", 90, IntRange::Linear { min: 1, max: 127 }),
-            channel: IntParam::new("MIDI Channel", 1, IntRange::Linear { min: 1, max: 16 }),
+            velocity: IntParam::new(
+                "Velocity",
+                i32::from(defaults.velocity),
+                IntRange::Linear { min: 1, max: 127 },
+            ),
+            channel: IntParam::new(
+                "MIDI Channel",
+                i32::from(defaults.channel) + 1,
+                IntRange::Linear { min: 1, max: 16 },
+            ),
             seed: IntParam::new("Seed", 1, IntRange::Linear { min: 0, max: 65535 }),
-            sync_to_bar: BoolParam::new("Sync to Bar", false),
+            sync_to_bar: BoolParam::new("Sync to Bar", defaults.sync_to_bar),
             model: IntParam::new(
                 "Model",
                 0,

@@ -9,81 +9,59 @@
 //! Unknown ids are left alone: nice-plug skips them.
 
 use super::params::DeepMidiParams;
+use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 
 /// Which parameters of `state` were repaired (by id). An empty list means the state was
-/// complete and in range.
-pub fn repair_state(state: &mut PluginState) -> Vec<&'static str> {
+/// complete and in range. The ids and ranges come from the parameters themselves.
+pub fn repair_state(state: &mut PluginState) -> Vec<String> {
     let defaults = DeepMidiParams::default();
     let mut repaired = Vec::new();
-    for (id, check) in checks(&defaults) {
-        let usable = state.params.get(id).is_some_and(|v| check.accepts(v));
-        if !usable {
-            state.params.insert(id.to_owned(), check.default_value());
+    for (id, ptr, _) in defaults.param_map() {
+        // The model list, and so the model range, depends on what is installed: any index
+        // counts, as indices past the end play the last model.
+        let any_index = matches!(ptr, ParamPtr::IntParam(p) if std::ptr::eq(p, &defaults.model));
+        // SAFETY: `param_map` points into `defaults`, which outlives this loop.
+        let (accepts, default) = unsafe { check(ptr, any_index) };
+        if !state.params.get(&id).is_some_and(accepts) {
+            state.params.insert(id.clone(), default);
             repaired.push(id);
         }
     }
     repaired
 }
 
-/// The persisted ids of `DeepMidiParams` (the `#[id]` attributes), each with its check.
-fn checks(p: &DeepMidiParams) -> [(&'static str, Check<'_>); 10] {
-    [
-        ("temp", Check::Float(&p.temperature)),
-        ("tscale", Check::Float(&p.tempo_scale)),
-        ("gate", Check::Float(&p.gate)),
-        ("vel", Check::Int(&p.velocity)),
-        ("chan", Check::Int(&p.channel)),
-        ("seed", Check::Int(&p.seed)),
-        // The model list, and so the model range, depends on what is installed: any index
-        // counts, as indices past the end play the last model.
-        ("model", Check::Index(&p.model)),
-        ("sync", Check::Bool(&p.sync_to_bar)),
-        ("reset", Check::Bool(&p.reset)),
-        ("bypass", Check::Bool(&p.bypass)),
-    ]
-}
-
-enum Check<'a> {
-    Float(&'a FloatParam),
-    Int(&'a IntParam),
-    Index(&'a IntParam),
-    Bool(&'a BoolParam),
-}
-
-impl Check<'_> {
-    fn accepts(&self, value: &ParamValue) -> bool {
-        match (self, value) {
-            (Check::Float(p), ParamValue::F32(v)) => {
-                // The ends as the parameter maps them; a little slack for a skewed range's
-                // rounding.
-                let (min, max) = (p.preview_plain(0.0), p.preview_plain(1.0));
-                let slack = 1e-5 * (max - min);
-                v.is_finite() && *v >= min - slack && *v <= max + slack
+/// Which saved values a parameter takes, and its default.
+///
+/// # Safety
+/// `ptr` must point to a live parameter.
+unsafe fn check(ptr: ParamPtr, any_index: bool) -> (impl Fn(&ParamValue) -> bool, ParamValue) {
+    // The ends as the parameter maps them; a little slack for a skewed range's rounding.
+    let (min, max) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
+    let slack = 1e-5 * (max - min);
+    let default = match ptr {
+        ParamPtr::FloatParam(p) => ParamValue::F32((*p).default_plain_value()),
+        ParamPtr::IntParam(p) => ParamValue::I32((*p).default_plain_value()),
+        ParamPtr::BoolParam(p) => ParamValue::Bool((*p).default_plain_value()),
+        ParamPtr::EnumParam(_) => ParamValue::I32(ptr.default_plain_value() as i32),
+    };
+    let kind = std::mem::discriminant(&default);
+    let accepts = move |value: &ParamValue| {
+        std::mem::discriminant(value) == kind
+            && match *value {
+                ParamValue::F32(v) => v.is_finite() && v >= min - slack && v <= max + slack,
+                ParamValue::I32(v) if any_index => v >= 0,
+                ParamValue::I32(v) => (min as i32..=max as i32).contains(&v),
+                _ => true,
             }
-            (Check::Int(p), ParamValue::I32(v)) => {
-                (p.preview_plain(0.0)..=p.preview_plain(1.0)).contains(v)
-            }
-            (Check::Index(_), ParamValue::I32(v)) => *v >= 0,
-            (Check::Bool(_), ParamValue::Bool(_)) => true,
-            _ => false,
-        }
-    }
-
-    fn default_value(&self) -> ParamValue {
-        match self {
-            Check::Float(p) => ParamValue::F32(p.default_plain_value()),
-            Check::Int(p) | Check::Index(p) => ParamValue::I32(p.default_plain_value()),
-            Check::Bool(p) => ParamValue::Bool(p.default_plain_value()),
-        }
-    }
+    };
+    (accepts, default)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     /// `ParamValue` has no `PartialEq`; its JSON form does.
     fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
@@ -112,14 +90,6 @@ mod tests {
     }
 
     #[test]
-    fn every_parameter_is_checked() {
-        let p = DeepMidiParams::default();
-        let ids: BTreeSet<String> = p.param_map().into_iter().map(|(id, ..)| id).collect();
-        let checked: BTreeSet<String> = checks(&p).iter().map(|(id, _)| id.to_string()).collect();
-        assert_eq!(ids, checked);
-    }
-
-    #[test]
     fn a_saved_state_passes_unchanged() {
         let p = DeepMidiParams::new(vec!["a".to_owned(), "b".to_owned(), "c".to_owned()].into());
         let mut state = saved(&p);
@@ -136,7 +106,7 @@ mod tests {
             state.params.insert(id.to_owned(), v);
         }
         let before = json(&state.params);
-        assert_eq!(repair_state(&mut state), Vec::<&str>::new());
+        assert_eq!(repair_state(&mut state), Vec::<String>::new());
         assert_eq!(json(&state.params), before);
     }
 
@@ -162,7 +132,7 @@ mod tests {
         let repaired = repair_state(&mut state);
         assert_eq!(
             repaired,
-            ["temp", "tscale", "gate", "vel", "chan", "seed", "model", "sync"]
+            ["temp", "tscale", "gate", "vel", "chan", "seed", "sync", "model"]
         );
         for (id, v) in &defaults {
             assert_eq!(json(&state.params.get(id)), json(&Some(v)), "{id}");

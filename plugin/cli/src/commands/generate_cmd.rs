@@ -1,6 +1,7 @@
 use crate::corpus::read_piece;
 use crate::generate::{generate, write_midi, GenerateOptions};
 use crate::model::load_model_set;
+use crate::realtime::EngineParams;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
@@ -13,17 +14,17 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 200)]
     notes: usize,
     /// 0 = always the most likely token (greedy); 1 = the model's own distribution.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = EngineParams::default().temperature)]
     temperature: f32,
     /// Stretches every gap: 2 = half speed, 0.5 = double speed.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = EngineParams::default().tempo_scale)]
     tempo_scale: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Note length as a fraction of the gap to the next note.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = EngineParams::default().gate)]
     gate: f64,
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = EngineParams::default().velocity)]
     velocity: u8,
     /// Tempo written to the file.
     #[arg(long, default_value_t = 120.0)]

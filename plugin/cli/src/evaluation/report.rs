@@ -7,7 +7,7 @@ use super::overlap::{overlaps, OnsetSeries, Overlaps};
 use crate::corpus::{Corpus, Split};
 use crate::generate::{generate, GenerateOptions};
 use crate::model::{CandleModels, ModelSet, StreamKind};
-use crate::tokens::{piece_streams, UNKNOWN};
+use crate::tokens::UNKNOWN;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -76,28 +76,9 @@ pub fn evaluate(
     );
     let meta = &model.meta;
     let pieces: Vec<_> = indices.iter().map(|&i| &corpus.pieces[i].1).collect();
-    let streams: Vec<_> = pieces
-        .iter()
-        .map(|p| piece_streams(p, &meta.grid, meta.mode))
-        .collect();
-    let notes: Vec<Vec<u32>> = streams
-        .iter()
-        .map(|s| {
-            s.notes
-                .iter()
-                .map(|n| meta.note_vocab.index_of(n))
-                .collect()
-        })
-        .collect();
-    let offsets: Vec<Vec<u32>> = streams
-        .iter()
-        .map(|s| {
-            s.offsets
-                .iter()
-                .map(|o| meta.offset_vocab.index_of(o))
-                .collect()
-        })
-        .collect();
+    let encoded: Vec<_> = pieces.iter().map(|p| meta.encoder().encode(p)).collect();
+    let notes: Vec<Vec<u32>> = encoded.iter().map(|e| e.notes.clone()).collect();
+    let offsets: Vec<Vec<u32>> = encoded.iter().map(|e| e.offsets.clone()).collect();
 
     let report_stream =
         |kind: StreamKind, data: &[Vec<u32>], counts: &[u64]| -> Result<(StreamReport, f64, f64)> {

@@ -1,6 +1,6 @@
 //! Writing a performance as a format-1 Standard MIDI File: a tempo track and a note track.
 
-use super::performance::Performance;
+use super::performance::{KeyEvent, Performance};
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use std::path::Path;
@@ -8,9 +8,9 @@ use std::path::Path;
 /// Fine enough for the offset grid (24 per quarter) times any tempo scale we offer.
 pub const TICKS_PER_QUARTER: u16 = 960;
 
-/// Encodes a performance; notes go on `channel` (0-based).
-pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Vec<u8> {
-    let tick = |beats: f64| (beats * f64::from(TICKS_PER_QUARTER)).round().max(0.0) as u64;
+/// Encodes a performance; notes go on `channel` (0-based). The error names a note that
+/// cannot be placed in time.
+pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Result<Vec<u8>, String> {
     let mut tempo_track = vec![
         TrackEvent {
             delta: u28::new(0),
@@ -33,20 +33,18 @@ pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Vec<u8> {
         kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
     });
 
-    // (tick, is_on, pitch, velocity); offs sort before ons at the same tick so a repeated
-    // pitch is released before it is struck again.
-    let mut events: Vec<(u64, bool, u8, u8)> = Vec::with_capacity(perf.notes.len() * 2);
-    for n in &perf.notes {
-        let on = tick(n.start_beats);
-        let off = tick(n.start_beats + n.length_beats).max(on + 1);
-        events.push((on, true, n.pitch, n.velocity.max(1)));
-        events.push((off, false, n.pitch, 0));
-    }
-    events.sort_by_key(|&(t, on, p, _)| (t, on, p));
+    let events = perf.key_events(f64::from(TICKS_PER_QUARTER))?;
     let ch = u4::new(channel.min(15));
     let mut note_track = Vec::with_capacity(events.len() + 1);
     let mut last = 0u64;
-    for (t, on, pitch, vel) in events {
+    for KeyEvent {
+        at: t,
+        down: on,
+        pitch,
+        velocity: vel,
+        ..
+    } in events
+    {
         let message = if on {
             MidiMessage::NoteOn {
                 key: u7::new(pitch & 0x7f),
@@ -82,11 +80,12 @@ pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Vec<u8> {
     let mut bytes = Vec::new();
     smf.write_std(&mut bytes)
         .expect("writing to a Vec cannot fail");
-    bytes
+    Ok(bytes)
 }
 
 pub fn write_midi(perf: &Performance, path: &Path) -> std::io::Result<()> {
-    std::fs::write(path, performance_to_smf_bytes(perf, 0))
+    let bytes = performance_to_smf_bytes(perf, 0).map_err(std::io::Error::other)?;
+    std::fs::write(path, bytes)
 }
 
 #[cfg(test)]
@@ -122,7 +121,7 @@ mod tests {
             bpm: 100.0,
             beats_per_bar: 3.0,
         };
-        let piece = read_piece(&performance_to_smf_bytes(&perf, 0)).unwrap();
+        let piece = read_piece(&performance_to_smf_bytes(&perf, 0).unwrap()).unwrap();
         assert_eq!(piece.note_count(), 3);
         assert_eq!(piece.onsets.len(), 2);
         assert_eq!(piece.onsets[1].tick, 480);

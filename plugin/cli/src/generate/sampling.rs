@@ -3,8 +3,7 @@
 use super::performance::{Performance, PlayedNote};
 use crate::corpus::Piece;
 use crate::model::{ModelError, ModelSet};
-use crate::realtime::{EventGenerator, MAX_NOTE_BEATS};
-use crate::tokens::piece_streams;
+use crate::realtime::{EngineParams, EventGenerator, Placement};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
@@ -21,16 +20,31 @@ pub struct GenerateOptions {
 }
 
 impl Default for GenerateOptions {
+    /// The engine's defaults (the plugin's), 200 notes at 120 BPM.
     fn default() -> Self {
+        let engine = EngineParams::default();
         GenerateOptions {
             notes: 200,
-            temperature: 0.8,
-            tempo_scale: 1.0,
+            temperature: engine.temperature,
+            tempo_scale: engine.tempo_scale,
             seed: 1,
-            gate: 0.9,
-            velocity: 90,
+            gate: engine.gate,
+            velocity: engine.velocity,
             bpm: 120.0,
             beats_per_bar: 4.0,
+        }
+    }
+}
+
+impl GenerateOptions {
+    /// The engine's view of these options.
+    fn engine(&self) -> EngineParams {
+        EngineParams {
+            temperature: self.temperature,
+            tempo_scale: self.tempo_scale,
+            gate: self.gate,
+            velocity: self.velocity,
+            ..EngineParams::default()
         }
     }
 }
@@ -44,27 +58,15 @@ pub fn generate(
 ) -> Result<Performance, ModelError> {
     let mut gen = EventGenerator::new(model, opts.seed)?;
     if let Some(piece) = primer {
-        let meta = &model.meta;
-        let streams = piece_streams(piece, &meta.grid, meta.mode);
-        let notes: Vec<u32> = streams
-            .notes
-            .iter()
-            .map(|n| meta.note_vocab.index_of(n))
-            .collect();
-        let offsets: Vec<u32> = streams
-            .offsets
-            .iter()
-            .map(|o| meta.offset_vocab.index_of(o))
-            .collect();
-        gen.prime(&notes, &offsets);
+        let primer = model.meta.encoder().encode(piece);
+        gen.prime(&primer.notes, &primer.offsets);
     }
-    let grid = model.meta.grid;
+    let (grid, engine) = (model.meta.grid, opts.engine());
     let mut out = Vec::with_capacity(opts.notes);
     let mut beat = 0.0;
     while out.len() < opts.notes {
         let event = gen.next_event(opts.temperature);
-        let gap = grid.quarters(event.offset_steps) * opts.tempo_scale;
-        let length = (gap * opts.gate).min(MAX_NOTE_BEATS);
+        let Placement { gap, length } = engine.place(&grid, event.offset_steps);
         for &pitch in event.chord.as_slice().iter().take(opts.notes - out.len()) {
             out.push(PlayedNote {
                 start_beats: beat,

@@ -22,59 +22,6 @@ const PEAK: f32 = 0.891;
 /// Longest performance rendered; a longer one is surely a mistake, and would fill memory.
 const MAX_SECONDS: f64 = 3600.0;
 
-/// A key going down or up, at a sample position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct KeyEvent {
-    sample: u64,
-    /// Ups sort before downs at the same sample, so a repeated note is struck again.
-    down: bool,
-    pitch: u8,
-    velocity: u8,
-    /// Index of the note: a key-up ends its own note only, not a later strike of the same key.
-    note: usize,
-}
-
-fn key_events(perf: &Performance, sample_rate: u32) -> Result<Vec<KeyEvent>> {
-    let samples_per_beat = perf.seconds_per_beat() * f64::from(sample_rate);
-    let mut events = Vec::with_capacity(perf.notes.len() * 2);
-    for (i, n) in perf.notes.iter().enumerate() {
-        if !(n.start_beats.is_finite()
-            && n.start_beats >= 0.0
-            && n.length_beats.is_finite()
-            && n.length_beats >= 0.0)
-        {
-            bail!(
-                "note {i} has start {} and length {} beats: cannot place it in time",
-                n.start_beats,
-                n.length_beats
-            );
-        }
-        if n.pitch > 127 {
-            bail!("note {i} has pitch {}, past MIDI's 127", n.pitch);
-        }
-        let on = (n.start_beats * samples_per_beat).round() as u64;
-        let off = ((n.start_beats + n.length_beats) * samples_per_beat).round() as u64;
-        // A velocity of 0 would be a key-up: the softest strike is 1.
-        let velocity = n.velocity.clamp(1, 127);
-        events.push(KeyEvent {
-            sample: on,
-            down: true,
-            pitch: n.pitch,
-            velocity,
-            note: i,
-        });
-        events.push(KeyEvent {
-            sample: off.max(on + 1),
-            down: false,
-            pitch: n.pitch,
-            velocity: 0,
-            note: i,
-        });
-    }
-    events.sort();
-    Ok(events)
-}
-
 /// Plays `perf` through `synth`: returns the left and right channels, `TAIL_SECONDS` longer
 /// than the last note.
 fn play(
@@ -92,8 +39,12 @@ fn play(
     // Which note holds each key now: a key-up of an earlier note on the same key is ignored.
     let mut holder: [Option<usize>; 128] = [None; 128];
     let mut done = 0usize;
-    for e in key_events(perf, sample_rate)? {
-        let at = (e.sample as usize).min(total);
+    let samples_per_beat = perf.seconds_per_beat() * f64::from(sample_rate);
+    for e in perf
+        .key_events(samples_per_beat)
+        .map_err(anyhow::Error::msg)?
+    {
+        let at = (e.at as usize).min(total);
         synth.render(&mut left[done..at], &mut right[done..at]);
         done = at;
         let key = usize::from(e.pitch);
@@ -293,13 +244,14 @@ mod tests {
             bpm: 120.0,
             beats_per_bar: 4.0,
         };
-        let events = key_events(&perf, 1000).unwrap();
-        let downs: Vec<u64> = events.iter().filter(|e| e.down).map(|e| e.sample).collect();
+        // 1000 samples a second at 120 BPM: 500 a beat.
+        let events = perf.key_events(500.0).unwrap();
+        let downs: Vec<u64> = events.iter().filter(|e| e.down).map(|e| e.at).collect();
         assert_eq!(downs, [0, 500, 1000]);
         // At sample 1000 the first note's key-up comes before the third note's key-down.
         let at_1000: Vec<bool> = events
             .iter()
-            .filter(|e| e.sample == 1000)
+            .filter(|e| e.at == 1000)
             .map(|e| e.down)
             .collect();
         assert_eq!(at_1000, [false, true]);
@@ -322,10 +274,9 @@ mod tests {
         assert!(format!("{err:#}").contains("none.sf2"), "{err:#}");
         let mut nan = performance();
         nan.notes[2].start_beats = f64::NAN;
-        assert!(key_events(&nan, 44_100)
-            .unwrap_err()
-            .to_string()
-            .contains("note 2"));
+        assert!(nan.key_events(22_050.0).unwrap_err().contains("note 2"));
+        let err = render_wav(&nan, &font, 44_100, &path).unwrap_err();
+        assert!(format!("{err:#}").contains("note 2"), "{err:#}");
     }
 
     #[test]

@@ -1,15 +1,9 @@
 //! Encoding a corpus into index streams with vocabularies built from its training files.
 
 use crate::corpus::{Corpus, Split};
-use crate::tokens::{piece_streams, NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
+use crate::tokens::{piece_streams, Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
 
-/// One piece as vocabulary indices, both streams the same length.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EncodedPiece {
-    pub notes: Vec<u32>,
-    pub offsets: Vec<u32>,
-    pub onsets: usize,
-}
+pub use crate::tokens::EncodedPiece;
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -53,19 +47,13 @@ impl Dataset {
     }
 
     pub fn encode_streams(&self, s: &crate::tokens::TokenStreams) -> EncodedPiece {
-        EncodedPiece {
-            notes: s
-                .notes
-                .iter()
-                .map(|n| self.note_vocab.index_of(n))
-                .collect(),
-            offsets: s
-                .offsets
-                .iter()
-                .map(|o| self.offset_vocab.index_of(o))
-                .collect(),
-            onsets: s.onsets,
+        Encoder {
+            mode: self.mode,
+            grid: &self.grid,
+            notes: &self.note_vocab,
+            offsets: &self.offset_vocab,
         }
+        .encode_streams(s)
     }
 
     pub fn train_tokens(&self) -> usize {

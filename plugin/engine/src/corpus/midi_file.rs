@@ -260,7 +260,11 @@ mod tests {
             Err(PieceError::Truncated(_))
         ));
         // Stray bytes after the last track, as in real files that mido and DAWs read.
-        for stray in [&[0x00, 0x00][..], &[0xde, 0xad, 0xbe, 0xef, 0x01], b"MTrk\0\0\0\x09ab"] {
+        for stray in [
+            &[0x00, 0x00][..],
+            &[0xde, 0xad, 0xbe, 0xef, 0x01],
+            b"MTrk\0\0\0\x09ab",
+        ] {
             let mut extra = good.clone();
             extra.extend(stray);
             assert_eq!(read_piece(&extra), read_piece(&good), "{stray:?}");

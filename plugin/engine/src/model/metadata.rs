@@ -1,6 +1,6 @@
 //! `model.json`: everything besides the weights that is needed to use or judge a model set.
 
-use crate::tokens::{NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
+use crate::tokens::{Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the file layout changes incompatibly; older files are refused with a message.
@@ -73,6 +73,16 @@ pub struct ModelMeta {
 }
 
 impl ModelMeta {
+    /// The encoder of this model's tokens.
+    pub fn encoder(&self) -> Encoder<'_> {
+        Encoder {
+            mode: self.mode,
+            grid: &self.grid,
+            notes: &self.note_vocab,
+            offsets: &self.offset_vocab,
+        }
+    }
+
     /// Parses and checks a `model.json`; the error says what is wrong, not where (the caller
     /// adds the file name).
     pub fn from_json(text: &str) -> Result<ModelMeta, String> {

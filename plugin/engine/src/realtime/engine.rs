@@ -8,6 +8,7 @@
 use super::generator::EventGenerator;
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
 use crate::model::{ModelError, ModelSet};
+use crate::tokens::OffsetGrid;
 
 /// No note lasts longer than this many beats, whatever the gap to the next onset.
 pub const MAX_NOTE_BEATS: f64 = 8.0;
@@ -17,7 +18,15 @@ const LOOP_END_SLACK_BEATS: f64 = 1.0 / 480.0;
 /// Cap on onsets in one buffer; only reachable with absurd settings, it bounds the work.
 const MAX_ONSETS_PER_BUFFER: usize = 64;
 
-/// The knobs that shape the stream, read every buffer.
+/// Where an event's notes go, in beats: the gap to the next onset and each note's length.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    pub gap: f64,
+    pub length: f64,
+}
+
+/// The knobs that shape the stream, read every buffer. `EngineParams::default()` is the one
+/// set of defaults: the plugin's parameters and the command line's flags start from it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineParams {
     /// 0 = always the most likely token; higher = more adventurous.
@@ -31,6 +40,17 @@ pub struct EngineParams {
     pub channel: u8,
     /// Start on the next bar line instead of the next beat.
     pub sync_to_bar: bool,
+}
+
+impl EngineParams {
+    /// The one placement formula (the plugin and `deepmidi generate` share it): the gap is
+    /// the offset's grid steps stretched by the tempo scale; a note lasts the gate's share of
+    /// it, never longer than [`MAX_NOTE_BEATS`].
+    pub fn place(&self, grid: &OffsetGrid, offset_steps: u32) -> Placement {
+        let gap = grid.quarters(offset_steps) * self.tempo_scale.clamp(0.01, 100.0);
+        let length = (gap * self.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
+        Placement { gap, length }
+    }
 }
 
 impl Default for EngineParams {
@@ -275,9 +295,8 @@ impl Engine {
         out: &mut impl FnMut(EngineEvent),
     ) {
         let event = self.generator.next_event(params.temperature.max(0.0));
-        let gap = self.generator.tables().grid.quarters(event.offset_steps)
-            * params.tempo_scale.clamp(0.01, 100.0);
-        let length = (gap * params.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
+        let Placement { gap, length } =
+            params.place(&self.generator.tables().grid, event.offset_steps);
         let channel = params.channel.min(15);
         for &pitch in event.chord.as_slice() {
             let slot = &mut self.sounding[usize::from(pitch & 0x7f)];

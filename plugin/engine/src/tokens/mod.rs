@@ -1,9 +1,11 @@
 //! Turning onsets into the two token streams the models learn, and back.
 
+mod encoding;
 mod grid;
 mod streams;
 mod vocab;
 
+pub use encoding::{EncodedPiece, Encoder};
 pub use grid::OffsetGrid;
 pub use streams::{piece_streams, TokenMode, TokenStreams};
 pub use vocab::{NoteVocab, OffsetVocab, Vocab, UNKNOWN};

@@ -1,0 +1,47 @@
+//! Token streams as vocabulary indices: the one encoder that training, evaluation and
+//! priming the generator share.
+
+use super::streams::{piece_streams, TokenMode, TokenStreams};
+use super::{NoteVocab, OffsetGrid, OffsetVocab};
+use crate::corpus::Piece;
+
+/// One piece as vocabulary indices, both streams the same length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedPiece {
+    pub notes: Vec<u32>,
+    pub offsets: Vec<u32>,
+    /// Onsets covered, to report likelihoods per onset whatever the mode.
+    pub onsets: usize,
+}
+
+/// How pieces become indices: the token mode, the offset grid and both vocabularies.
+#[derive(Debug, Clone, Copy)]
+pub struct Encoder<'a> {
+    pub mode: TokenMode,
+    pub grid: &'a OffsetGrid,
+    pub notes: &'a NoteVocab,
+    pub offsets: &'a OffsetVocab,
+}
+
+impl Encoder<'_> {
+    /// Tokens the vocabularies lack become `UNKNOWN`.
+    pub fn encode_streams(&self, streams: &TokenStreams) -> EncodedPiece {
+        EncodedPiece {
+            notes: streams
+                .notes
+                .iter()
+                .map(|n| self.notes.index_of(n))
+                .collect(),
+            offsets: streams
+                .offsets
+                .iter()
+                .map(|o| self.offsets.index_of(o))
+                .collect(),
+            onsets: streams.onsets,
+        }
+    }
+
+    pub fn encode(&self, piece: &Piece) -> EncodedPiece {
+        self.encode_streams(&piece_streams(piece, self.grid, self.mode))
+    }
+}
