@@ -275,7 +275,7 @@ mod tests {
         let mut nan = performance();
         nan.notes[2].start_beats = f64::NAN;
         assert!(nan.key_events(22_050.0).unwrap_err().contains("note 2"));
-        let err = render_wav(&nan, &font, 44_100, &path).unwrap_err();
+        let err = render_wav(&nan, &soundfont(), 44_100, &path).unwrap_err();
         assert!(format!("{err:#}").contains("note 2"), "{err:#}");
     }
 
