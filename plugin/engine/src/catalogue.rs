@@ -10,7 +10,9 @@
 
 use crate::model::{load_model_set, ModelError, ModelSet};
 use crate::realtime::Engine;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A model set compiled into the plugin.
 #[derive(Debug, PartialEq)]
@@ -122,6 +124,81 @@ fn user_model_folders(dir: &Path) -> Result<Vec<PathBuf>, String> {
     }
 }
 
+/// The model list's names: what a model parameter shows, what it parses, and what a saved
+/// project stores (the name, since the list depends on what the user has installed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelNames(Arc<[String]>);
+
+impl From<Vec<String>> for ModelNames {
+    fn from(names: Vec<String>) -> ModelNames {
+        ModelNames(names.into())
+    }
+}
+
+impl ModelNames {
+    pub fn new(entries: &[ModelEntry]) -> ModelNames {
+        ModelNames(entries.iter().map(|m| m.name.clone()).collect())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The name shown for slot `slot`: slots past the end play the last model.
+    pub fn shown(&self, slot: i32) -> String {
+        match self.0.len() {
+            0 => "(no model)".to_owned(),
+            n => self.0[(slot.max(0) as usize).min(n - 1)].clone(),
+        }
+    }
+
+    /// The slot a text names: a model's name, or a slot number.
+    pub fn parse(&self, text: &str) -> Option<i32> {
+        let text = text.trim();
+        match self.slot_of(text) {
+            Some(slot) => Some(slot as i32),
+            None => text.parse().ok(),
+        }
+    }
+
+    /// The slot of an installed model's name.
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|n| n == name)
+    }
+
+    /// What a project saves for slot `slot`.
+    pub fn saved(&self, slot: usize) -> SavedModel {
+        let last = self.0.len().checked_sub(1);
+        SavedModel(last.map(|last| self.0[slot.min(last)].clone()))
+    }
+}
+
+/// The model a project saved, by name, or nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct SavedModel(pub Option<String>);
+
+impl<'de> Deserialize<'de> for SavedModel {
+    /// Accepts anything: a string is a model name, any other value reads as no name, so an
+    /// old or damaged project still opens.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Name(String),
+            Other(serde::de::IgnoredAny),
+        }
+        Ok(SavedModel(match Raw::deserialize(d)? {
+            Raw::Name(n) => Some(n),
+            Raw::Other(_) => None,
+        }))
+    }
+}
+
 /// One engine per model that loaded, and which engine each list slot plays.
 pub struct LoadedModels {
     pub engines: Vec<Engine>,
@@ -215,6 +292,28 @@ mod tests {
             offset: b"",
         },
     ];
+
+    #[test]
+    fn names_show_parse_and_save_slots() {
+        let (list, _) = list_models_from(BUILTIN, None);
+        let names = ModelNames::new(&list);
+        assert_eq!(
+            (names.shown(1), names.shown(7), names.shown(-2)),
+            ("bach".into(), "bach".into(), "irish".into())
+        );
+        assert_eq!(
+            (names.parse(" bach "), names.parse("0"), names.parse("x")),
+            (Some(1), Some(0), None)
+        );
+        assert_eq!(names.saved(5), SavedModel(Some("bach".into())));
+        assert_eq!(ModelNames::new(&[]).saved(0), SavedModel(None));
+        let read = |json: &str| serde_json::from_str::<SavedModel>(json).unwrap();
+        assert_eq!(read("\"irish\""), SavedModel(Some("irish".into())));
+        assert_eq!(
+            (read("[1,2]"), read("null")),
+            (SavedModel(None), SavedModel(None))
+        );
+    }
 
     #[test]
     fn list_has_builtins_first_then_user_folders_with_model_json() {

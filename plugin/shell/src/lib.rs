@@ -14,9 +14,9 @@ mod state;
 mod state_repair;
 
 pub use params::DeepMidiParams;
-pub use state::{ModelChoice, SavedModel};
+pub use state::ModelChoice;
 
-use deepmidi_engine::catalogue::{self, BuiltinModel, ModelEntry};
+use deepmidi_engine::catalogue::{self, BuiltinModel, ModelEntry, ModelNames};
 use deepmidi_engine::player::{Player, PlayerControls};
 use deepmidi_engine::realtime::{EngineEvent, Transport};
 use nice_plug::midi::{Channel, Key, VoiceID};
@@ -48,8 +48,7 @@ pub struct DeepMidi {
 impl Default for DeepMidi {
     fn default() -> Self {
         let models = list_models();
-        let names: Arc<[String]> = models.iter().map(|m| m.name.clone()).collect();
-        let params = Arc::new(DeepMidiParams::new(names));
+        let params = Arc::new(DeepMidiParams::new(ModelNames::new(&models)));
         DeepMidi {
             player: Player::new(params.seed()),
             params,
@@ -161,8 +160,7 @@ impl Plugin for DeepMidi {
             );
         }
         // The same listing an instance makes when it is created (a folder scan, no loading).
-        let names: Vec<String> = list_models().into_iter().map(|m| m.name).collect();
-        state::align_model_index(state, &names);
+        state::align_model_index(state, &ModelNames::new(&list_models()));
     }
 
     fn activate(

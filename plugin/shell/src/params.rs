@@ -2,6 +2,7 @@
 //! automation working, changing an id does not.
 
 use super::state::ModelChoice;
+use deepmidi_engine::catalogue::ModelNames;
 use deepmidi_engine::realtime::EngineParams;
 use nice_plug::prelude::*;
 use std::sync::Arc;
@@ -41,13 +42,12 @@ fn tempo_scale_skew() -> f32 {
 }
 
 impl DeepMidiParams {
-    /// `model_names` is the model list (see `models.rs`); may be empty.
-    pub fn new(model_names: Arc<[String]>) -> DeepMidiParams {
-        let names = model_names.clone();
-        let lookup = model_names.clone();
+    /// `names` is the model list's (may be empty).
+    pub fn new(names: ModelNames) -> DeepMidiParams {
+        let (shown, parsed) = (names.clone(), names.clone());
         // A range needs min < max: with fewer than two models the spare index plays the last.
-        let model_max = (model_names.len() as i32 - 1).max(1);
-        let model_choice = ModelChoice::new(model_names);
+        let model_max = (names.len() as i32 - 1).max(1);
+        let model_choice = ModelChoice::new(names);
         let defaults = EngineParams::default();
         DeepMidiParams {
             temperature: FloatParam::new(
@@ -103,14 +103,8 @@ impl DeepMidiParams {
                 },
             )
             .with_callback(model_choice.selector())
-            .with_value_to_string(Arc::new(move |i| model_name(&names, i)))
-            .with_string_to_value(Arc::new(move |s| {
-                let s = s.trim();
-                match lookup.iter().position(|n| n == s) {
-                    Some(i) => Some(i as i32),
-                    None => s.parse().ok(),
-                }
-            })),
+            .with_value_to_string(Arc::new(move |i| shown.shown(i)))
+            .with_string_to_value(Arc::new(move |s| parsed.parse(s))),
             reset: BoolParam::new("Reset", false),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             model_choice,
@@ -137,15 +131,7 @@ impl DeepMidiParams {
 
 impl Default for DeepMidiParams {
     fn default() -> Self {
-        DeepMidiParams::new(Arc::from(Vec::new()))
-    }
-}
-
-/// The name shown for model index `i`: indices past the end play the last model.
-fn model_name(names: &[String], i: i32) -> String {
-    match names.len() {
-        0 => "(no model)".to_owned(),
-        n => names[(i.max(0) as usize).min(n - 1)].clone(),
+        DeepMidiParams::new(Vec::<String>::new().into())
     }
 }
 

@@ -9,51 +9,26 @@
 //! Before a state is applied, `align_model_index` also moves the saved model index to the
 //! name's slot, so the Model parameter shows the model that plays.
 
+use deepmidi_engine::catalogue::{ModelNames, SavedModel};
 use nice_plug::params::persist::PersistentField;
 use nice_plug::plugin::{ParamValue, PluginState};
 use nice_plug::prelude::nice_warn;
-use serde::{Deserialize, Deserializer, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The model choice shared by the parameter, the audio thread and the state saver/loader.
 pub struct ModelChoice {
-    names: Arc<[String]>,
+    names: ModelNames,
     /// The list slot to play; the audio thread follows it.
     selected: Arc<AtomicUsize>,
 }
 
-/// The persisted form: the model's name, or nothing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
-pub struct SavedModel(pub Option<String>);
-
-impl<'de> Deserialize<'de> for SavedModel {
-    /// Accepts anything: a string is a model name, any other value reads as no name.
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Name(String),
-            Other(serde::de::IgnoredAny),
-        }
-        Ok(SavedModel(match Raw::deserialize(d)? {
-            Raw::Name(n) => Some(n),
-            Raw::Other(_) => None,
-        }))
-    }
-}
-
 impl ModelChoice {
-    pub fn new(names: Arc<[String]>) -> ModelChoice {
+    pub fn new(names: ModelNames) -> ModelChoice {
         ModelChoice {
             names,
             selected: Arc::new(AtomicUsize::new(0)),
         }
-    }
-
-    pub fn names(&self) -> &Arc<[String]> {
-        &self.names
     }
 
     /// The slot to play (any thread; lock- and allocation-free).
@@ -74,14 +49,13 @@ pub const MODEL_NAME_FIELD: &str = "model-name";
 /// Points a loaded state's model index at the slot of its saved model name in `names`, so the
 /// Model parameter shows the model that plays even when the list has changed since the save.
 /// A name that is not in `names` leaves the index alone.
-pub fn align_model_index(state: &mut PluginState, names: &[String]) {
-    let Some(json) = state.fields.get(MODEL_NAME_FIELD) else {
+pub fn align_model_index(state: &mut PluginState, names: &ModelNames) {
+    let saved = state.fields.get(MODEL_NAME_FIELD);
+    let Some(SavedModel(Some(name))) = saved.and_then(|json| serde_json::from_str(json).ok())
+    else {
         return;
     };
-    let Ok(SavedModel(Some(name))) = serde_json::from_str(json) else {
-        return;
-    };
-    if let Some(slot) = names.iter().position(|n| *n == name) {
+    if let Some(slot) = names.slot_of(&name) {
         state
             .params
             .insert("model".to_owned(), ParamValue::I32(slot as i32));
@@ -91,7 +65,7 @@ pub fn align_model_index(state: &mut PluginState, names: &[String]) {
 impl<'a> PersistentField<'a, SavedModel> for ModelChoice {
     fn set(&self, saved: SavedModel) {
         let Some(name) = saved.0 else { return };
-        match self.names.iter().position(|n| *n == name) {
+        match self.names.slot_of(&name) {
             Some(slot) => self.selected.store(slot, Ordering::Release),
             None => nice_warn!(
                 "DeepMIDI: the saved model {name:?} is not installed; the model parameter decides"
@@ -103,9 +77,7 @@ impl<'a> PersistentField<'a, SavedModel> for ModelChoice {
     where
         F: Fn(&SavedModel) -> R,
     {
-        let last = self.names.len().checked_sub(1);
-        let name = last.map(|last| self.names[self.selected().min(last)].clone());
-        f(&SavedModel(name))
+        f(&self.names.saved(self.selected()))
     }
 }
 
@@ -165,8 +137,9 @@ mod tests {
     fn the_index_follows_the_saved_name() {
         use crate::DeepMidiParams;
         use nice_plug::params::Params;
-        let names: Vec<String> = ["irish", "bach", "mine"].map(str::to_owned).into();
-        let params = DeepMidiParams::new(names.clone().into());
+        let list: Vec<String> = ["irish", "bach", "mine"].map(str::to_owned).into();
+        let names = ModelNames::from(list.clone());
+        let params = DeepMidiParams::new(names.clone());
         params.model_choice.selector()(2);
         let mut state = PluginState {
             version: String::new(),
@@ -176,7 +149,7 @@ mod tests {
         align_model_index(&mut state, &names);
         assert!(matches!(state.params["model"], ParamValue::I32(2)));
         // The list changed since: "mine" moved, "gone" is not there.
-        align_model_index(&mut state, &names[1..]);
+        align_model_index(&mut state, &ModelNames::from(list[1..].to_vec()));
         assert!(matches!(state.params["model"], ParamValue::I32(1)));
         state
             .fields
@@ -187,7 +160,7 @@ mod tests {
 
     #[test]
     fn an_empty_list_saves_no_name() {
-        let c = ModelChoice::new(Vec::new().into());
+        let c = ModelChoice::new(Vec::<String>::new().into());
         assert_eq!(saved(&c), "null");
     }
 }
