@@ -65,16 +65,26 @@ pub fn user_models_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|dirs| dirs.data_dir().join("deepmidi").join("models"))
 }
 
+/// The user's model folder exists but cannot be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list user models in {}: {source}", path.display())]
+pub struct UnreadableFolder {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
 /// The built-in models, then the user's model folders (sorted by name). A user folder that
-/// cannot be read is described in the second value, for the caller to log.
-pub fn list_models(builtin: &'static [BuiltinModel]) -> (Vec<ModelEntry>, Option<String>) {
+/// cannot be read is returned too, for the caller to log.
+pub fn list_models(
+    builtin: &'static [BuiltinModel],
+) -> (Vec<ModelEntry>, Option<UnreadableFolder>) {
     list_models_from(builtin, user_models_dir().as_deref())
 }
 
 fn list_models_from(
     builtin: &'static [BuiltinModel],
     user_dir: Option<&Path>,
-) -> (Vec<ModelEntry>, Option<String>) {
+) -> (Vec<ModelEntry>, Option<UnreadableFolder>) {
     let mut entries: Vec<ModelEntry> = builtin
         .iter()
         .map(|b| ModelEntry {
@@ -112,7 +122,7 @@ fn list_models_from(
     (entries, problem)
 }
 
-fn user_model_folders(dir: &Path) -> Result<Vec<PathBuf>, String> {
+fn user_model_folders(dir: &Path) -> Result<Vec<PathBuf>, UnreadableFolder> {
     match std::fs::read_dir(dir) {
         Ok(read) => Ok(read
             .filter_map(|e| e.ok())
@@ -120,7 +130,10 @@ fn user_model_folders(dir: &Path) -> Result<Vec<PathBuf>, String> {
             .filter(|p| p.join("model.json").is_file())
             .collect()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(format!("cannot list user models in {}: {e}", dir.display())),
+        Err(source) => Err(UnreadableFolder {
+            path: dir.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -325,7 +338,7 @@ mod tests {
             }
         }
         let (list, problem) = list_models_from(BUILTIN, Some(dir.path()));
-        assert_eq!(problem, None);
+        assert!(problem.is_none());
         let names: Vec<&str> = list.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["irish", "bach", "alpha", "irish (user)", "zeta"]);
         assert!(list[0].is_builtin() && list[1].is_builtin() && !list[2].is_builtin());
@@ -341,7 +354,7 @@ mod tests {
             &BUILTIN[..1],
             Some(Path::new("/nonexistent/deepmidi/models")),
         );
-        assert_eq!((list.len(), problem), (1, None));
+        assert!(list.len() == 1 && problem.is_none());
     }
 
     #[test]

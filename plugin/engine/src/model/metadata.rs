@@ -1,6 +1,6 @@
 //! `model.json`: everything besides the weights that is needed to use or judge a model set.
 
-use crate::tokens::{Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
+use crate::tokens::{Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode, VocabError};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the file layout changes incompatibly; older files are refused with a message.
@@ -85,28 +85,43 @@ impl ModelMeta {
 
     /// Parses and checks a `model.json`; the error says what is wrong, not where (the caller
     /// adds the file name).
-    pub fn from_json(text: &str) -> Result<ModelMeta, String> {
-        let probe: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_json(text: &str) -> Result<ModelMeta, MetaError> {
+        let probe: serde_json::Value = serde_json::from_str(text)?;
         match probe.get("format").and_then(|f| f.as_u64()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(format!(
-                    "model format {v}, this DeepMIDI reads format {FORMAT_VERSION}"
-                ))
-            }
-            None => return Err("no \"format\" field: not a DeepMIDI model.json".into()),
+            Some(v) => return Err(MetaError::Format(v)),
+            None => return Err(MetaError::NoFormat),
         }
-        let mut meta: ModelMeta = serde_json::from_value(probe).map_err(|e| e.to_string())?;
+        let mut meta: ModelMeta = serde_json::from_value(probe)?;
         meta.note_vocab = meta.note_vocab.reindexed();
         meta.offset_vocab = meta.offset_vocab.reindexed();
         meta.note_vocab.validate()?;
         meta.offset_vocab.validate()?;
         if meta.hyper.layers == 0 || meta.hyper.units == 0 || meta.hyper.embedding == 0 {
-            return Err("layers, units and embedding must be positive".into());
+            return Err(MetaError::Invalid(
+                "layers, units and embedding must be positive",
+            ));
         }
         if meta.grid.steps_per_quarter == 0 {
-            return Err("grid.steps_per_quarter must be positive".into());
+            return Err(MetaError::Invalid(
+                "grid.steps_per_quarter must be positive",
+            ));
         }
         Ok(meta)
     }
+}
+
+/// Why a `model.json` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("model format {0}, this DeepMIDI reads format {FORMAT_VERSION}")]
+    Format(u64),
+    #[error("no \"format\" field: not a DeepMIDI model.json")]
+    NoFormat,
+    #[error("{0}")]
+    Vocab(#[from] VocabError),
+    #[error("{0}")]
+    Invalid(&'static str),
 }

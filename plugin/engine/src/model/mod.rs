@@ -9,5 +9,5 @@ mod metadata;
 pub mod tensors;
 
 pub use files::{load_model_set, ModelError, ModelSet, StreamKind, Weights, META_FILE};
-pub use metadata::{CorpusInfo, Hyper, Losses, ModelMeta, TrainingInfo, FORMAT_VERSION};
+pub use metadata::{CorpusInfo, Hyper, Losses, MetaError, ModelMeta, TrainingInfo, FORMAT_VERSION};
 pub use tensors::NetworkShape;

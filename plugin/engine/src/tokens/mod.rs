@@ -8,4 +8,4 @@ mod vocab;
 pub use encoding::{EncodedPiece, Encoder};
 pub use grid::OffsetGrid;
 pub use streams::{piece_streams, TokenMode, TokenStreams};
-pub use vocab::{NoteVocab, OffsetVocab, Vocab, UNKNOWN};
+pub use vocab::{NoteVocab, OffsetVocab, Vocab, VocabError, UNKNOWN};

@@ -17,17 +17,21 @@ pub enum TokenMode {
 }
 
 impl std::str::FromStr for TokenMode {
-    type Err = String;
+    type Err = UnknownMode;
 
     /// The names `model.json` stores: `chord`, `split`.
-    fn from_str(s: &str) -> Result<TokenMode, String> {
+    fn from_str(s: &str) -> Result<TokenMode, UnknownMode> {
         match s {
             "chord" => Ok(TokenMode::Chord),
             "split" => Ok(TokenMode::Split),
-            _ => Err(format!("unknown token mode {s:?}: use chord or split")),
+            _ => Err(UnknownMode(s.to_owned())),
         }
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown token mode {0:?}: use chord or split")]
+pub struct UnknownMode(pub String);
 
 /// The raw tokens of one piece (before vocabulary lookup). `notes[i]` and `offsets[i]` belong
 /// to the same step: the offset is the gap from that step's onset to the next step's.

@@ -103,19 +103,27 @@ impl<T: Clone + Eq + Hash + Ord> Vocab<T> {
     }
 
     /// Checks a deserialised vocabulary for consistency.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), VocabError> {
         if self.counts.len() != self.len() {
-            return Err(format!(
-                "vocabulary has {} tokens but {} counts",
-                self.len(),
-                self.counts.len()
-            ));
+            return Err(VocabError::Counts {
+                tokens: self.len(),
+                counts: self.counts.len(),
+            });
         }
         if self.index.len() != self.tokens.len() {
-            return Err("vocabulary has duplicate tokens".into());
+            return Err(VocabError::Duplicates);
         }
         Ok(())
     }
+}
+
+/// Why a saved vocabulary is inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VocabError {
+    #[error("vocabulary has {tokens} tokens but {counts} counts")]
+    Counts { tokens: usize, counts: usize },
+    #[error("vocabulary has duplicate tokens")]
+    Duplicates,
 }
 
 #[cfg(test)]
