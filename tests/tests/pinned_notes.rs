@@ -67,21 +67,15 @@ fn check<F: Format>(model: &str) {
 }
 
 #[test]
-fn clap_plays_the_pinned_notes_of_irish() {
-    check::<Clap>("irish");
+fn clap_plays_the_pinned_notes() {
+    for model in ["irish", "bach"] {
+        check::<Clap>(model);
+    }
 }
 
 #[test]
-fn clap_plays_the_pinned_notes_of_bach() {
-    check::<Clap>("bach");
-}
-
-#[test]
-fn vst3_plays_the_pinned_notes_of_irish() {
-    check::<Vst3>("irish");
-}
-
-#[test]
-fn vst3_plays_the_pinned_notes_of_bach() {
-    check::<Vst3>("bach");
+fn vst3_plays_the_pinned_notes() {
+    for model in ["irish", "bach"] {
+        check::<Vst3>(model);
+    }
 }

@@ -266,9 +266,13 @@ mod tests {
 
     impl FakeHost {
         fn new(slot: usize) -> FakeHost {
+            FakeHost::with_models(&shipped(), slot, &mut Vec::new())
+        }
+
+        /// A player of `models` on `slot`; loading messages go to `log`.
+        fn with_models(models: &[ModelEntry], slot: usize, log: &mut Vec<String>) -> FakeHost {
             let mut player = Player::new(3);
-            let mut log = Vec::new();
-            player.activate(&shipped(), 48_000.0, &controls(slot), &mut |m| log.push(m));
+            player.activate(models, 48_000.0, &controls(slot), &mut |m| log.push(m));
             assert!(player.is_loaded(), "{log:?}");
             FakeHost {
                 player,
@@ -418,26 +422,12 @@ mod tests {
             name: "broken".into(),
             source: crate::catalogue::ModelSource::Folder(dir.clone()),
         });
-        let mut player = Player::new(3);
         let mut log = Vec::new();
-        player.activate(&models, 48_000.0, &controls(2), &mut |m| log.push(m));
+        let mut host = FakeHost::with_models(&models, 2, &mut log);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(log.iter().any(|m| m.contains("model.json")), "{log:?}");
-        let mut ons = 0;
-        let mut position = 0.0;
-        for _ in 0..1000 {
-            let t = Transport {
-                playing: true,
-                tempo_bpm: Some(120.0),
-                position_beats: Some(position),
-                ..Default::default()
-            };
-            player.process(512, &t, &controls(2), &mut |e| {
-                ons += usize::from(matches!(e, EngineEvent::NoteOn { .. }));
-                true
-            });
-            position += 512.0 / 24_000.0;
-        }
+        host.run(1000, &controls(2));
+        let ons = host.ons();
         assert!(ons > 10, "the fallback played {ons} notes");
     }
 }
