@@ -20,34 +20,34 @@ pub trait Format {
     fn frame_state(json: &[u8]) -> Vec<u8>;
 }
 
-pub struct Clap;
-pub struct Vst3;
+/// A format's unit type and its [`Format`] implementation.
+macro_rules! plugin_format {
+    ($(#[$doc:meta])* $format:ident, $host:ty, $name:literal, $library:path, $frame:expr) => {
+        $(#[$doc])*
+        pub struct $format;
 
-impl Format for Clap {
-    type Host = ClapHost;
-    const NAME: &'static str = "CLAP";
-    fn load() -> ClapHost {
-        setup();
-        ClapHost::load(&clap_library())
-    }
-    /// nice-plug's CLAP wrapper prefixes the JSON with its length.
-    fn frame_state(json: &[u8]) -> Vec<u8> {
-        frame_state(json)
-    }
+        impl Format for $format {
+            type Host = $host;
+            const NAME: &'static str = $name;
+            fn load() -> $host {
+                setup();
+                <$host>::load(&$library())
+            }
+            fn frame_state(json: &[u8]) -> Vec<u8> {
+                $frame(json)
+            }
+        }
+    };
 }
 
-impl Format for Vst3 {
-    type Host = Vst3Host;
-    const NAME: &'static str = "VST3";
-    fn load() -> Vst3Host {
-        setup();
-        Vst3Host::load(&vst3_library())
-    }
+plugin_format!(
+    /// nice-plug's CLAP wrapper prefixes the state JSON with its length.
+    Clap, ClapHost, "CLAP", clap_library, frame_state
+);
+plugin_format!(
     /// nice-plug's VST3 state stream is the JSON itself.
-    fn frame_state(json: &[u8]) -> Vec<u8> {
-        json.to_vec()
-    }
-}
+    Vst3, Vst3Host, "VST3", vst3_library, |json: &[u8]| json.to_vec()
+);
 
 /// An instance of `F` playing the test model.
 pub fn instance<F: Format>() -> F::Host {

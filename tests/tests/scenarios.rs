@@ -57,6 +57,20 @@ fn grid_step(sample_rate: f64, tempo: f64, tempo_scale: f64) -> f64 {
     sample_rate * 60.0 / tempo / 24.0 * tempo_scale
 }
 
+/// A session of `host` at 120 BPM whose host reports positions in `style`.
+fn styled<H: PluginHost>(host: H, style: PositionStyle) -> Session<H> {
+    let mut s = Session::new(host, 120.0);
+    s.transport.style = style;
+    s
+}
+
+/// A session of `F` at 120 BPM, run until a note sounds.
+fn sounding<F: Format>(frames: u32) -> Session<F::Host> {
+    let mut s = Session::new(instance::<F>(), 120.0);
+    s.run_until_sounding(frames, 20.0);
+    s
+}
+
 /// Stops the transport for one buffer: every note must end.
 fn stop_and_check<H: PluginHost>(s: &mut Session<H>, what: &str) {
     s.transport.playing = false;
@@ -238,8 +252,7 @@ fn a_count_in_starts_the_stream_at_beat_zero<F: Format>() {
 }
 
 fn stop_ends_every_note_and_stays_silent<F: Format>() {
-    let mut s = Session::new(instance::<F>(), 120.0);
-    s.run_until_sounding(300, 20.0);
+    let mut s = sounding::<F>(300);
     stop_and_check(&mut s, "stop");
     let before = s.capture.events.len();
     s.run_fixed(5.0, 512);
@@ -266,8 +279,7 @@ fn loops_end_the_notes_at_the_loop_end_before_the_jump<F: Format>() {
         let mut host = instance::<F>();
         // Long notes, so that some always sound across the loop end.
         set_param_text(&mut host, "Gate", "1");
-        let mut s = Session::new(host, 120.0);
-        s.transport.style = style;
+        let mut s = styled(host, style);
         s.split_at_loop_end = split;
         s.transport.loop_beats = Some((start, end));
         let mut sizes = [1000u32, 333, 4096, 17, 2048].into_iter().cycle();
@@ -313,11 +325,11 @@ fn loops_end_the_notes_at_the_loop_end_before_the_jump<F: Format>() {
 
 fn locate_backwards_ends_the_notes<F: Format>() {
     for style in [PositionStyle::Exact, PositionStyle::ARDOUR] {
-        let mut s = Session::new(instance::<F>(), 120.0);
-        s.transport.style = style;
+        let mut s = styled(instance::<F>(), style);
         s.run_until_sounding(400, 20.0);
-        s.transport.locate(1.0);
+        // Back to beat 1 from the next buffer on, which starts at sample `after`.
         let after = s.clock;
+        s.transport.locate(1.0);
         s.run_ending_notes(400, "locate");
         s.run_fixed(10.0, 700);
         stop_and_check(&mut s, "locate");
@@ -339,8 +351,7 @@ fn locate_backwards_ends_the_notes<F: Format>() {
 
 fn tempo_change_keeps_notes_paired_and_on_the_new_grid<F: Format>() {
     for style in [PositionStyle::Exact, PositionStyle::ARDOUR] {
-        let mut s = Session::new(instance::<F>(), 120.0);
-        s.transport.style = style;
+        let mut s = styled(instance::<F>(), style);
         s.run_random(30.0, 5);
         s.transport.set_tempo(90.0);
         let change = s.clock;
@@ -386,8 +397,7 @@ fn a_sample_rate_change_keeps_the_grid<F: Format>() {
 }
 
 fn deactivate_ends_the_notes_at_the_next_buffer<F: Format>() {
-    let mut s = Session::new(instance::<F>(), 120.0);
-    s.run_until_sounding(256, 20.0);
+    let mut s = sounding::<F>(256);
     s.host.deactivate();
     s.host.activate(SAMPLE_RATE, 4096);
     s.run_ending_notes(256, "reactivation");
@@ -396,8 +406,7 @@ fn deactivate_ends_the_notes_at_the_next_buffer<F: Format>() {
 }
 
 fn host_reset_ends_the_notes<F: Format>() {
-    let mut s = Session::new(instance::<F>(), 120.0);
-    s.run_until_sounding(256, 20.0);
+    let mut s = sounding::<F>(256);
     s.host.reset();
     s.run_ending_notes(256, "host reset");
     s.run_fixed(10.0, 1024);
@@ -409,8 +418,7 @@ fn host_reset_ends_the_notes<F: Format>() {
 }
 
 fn bypass_ends_the_notes_and_mutes<F: Format>() {
-    let mut s = Session::new(instance::<F>(), 120.0);
-    s.run_until_sounding(256, 20.0);
+    let mut s = sounding::<F>(256);
     s.host.set_param("Bypass", 1.0);
     s.run_ending_notes(256, "bypass");
     let before = s.capture.events.len();
@@ -423,8 +431,7 @@ fn bypass_ends_the_notes_and_mutes<F: Format>() {
 }
 
 fn reset_and_seed_changes_restart_cleanly<F: Format>() {
-    let mut s = Session::new(instance::<F>(), 120.0);
-    s.run_until_sounding(256, 20.0);
+    let mut s = sounding::<F>(256);
     s.host.set_param("Reset", 1.0);
     s.run_ending_notes(256, "reset");
     s.host.set_param("Reset", 0.0);

@@ -426,10 +426,8 @@ fn assert_same_notes(want: &[Captured], got: &[Captured], tolerance: i64, what: 
 fn rounded_host_positions_play_exactly_the_notes_of_exact_ones() {
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 30);
-    let params = EngineParams {
-        temperature: 1.0,
-        ..Default::default()
-    };
+    let mut params = EngineParams::default();
+    params.temperature = 1.0;
     let play = |host: HostPosition, bpm: f64, sizes: &mut dyn FnMut() -> u32| {
         let mut engine = Engine::new(&model, SR, 3).unwrap();
         run_host(&mut engine, &params, host, bpm, 0.0, None, 40.0, sizes).0
@@ -490,11 +488,8 @@ fn notes_end_at_the_loop_end_before_the_host_jumps() {
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 30);
     // Long notes, so some always sound across the loop end.
-    let params = EngineParams {
-        gate: 1.0,
-        tempo_scale: 2.0,
-        ..Default::default()
-    };
+    let mut params = EngineParams::default();
+    (params.gate, params.tempo_scale) = (1.0, 2.0);
     for host in [HostPosition::Exact, HostPosition::Ticks(1920.0)] {
         let mut engine = Engine::new(&model, SR, 5).unwrap();
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(4);
@@ -546,20 +541,14 @@ fn jitter_below_the_rounding_tolerance_changes_nothing() {
         let mut events = Vec::new();
         let mut pos = 0i64;
         while pos < 30 * 48_000 {
-            let t = Transport {
-                playing: true,
-                tempo_bpm: Some(120.0),
-                // The first position is exact: it places the anchor.
-                position_beats: Some(
-                    pos as f64 / 24_000.0
-                        + if pos > 0 {
-                            jitter * rng.random_range(-1.0..1.0)
-                        } else {
-                            0.0
-                        },
-                ),
-                ..Default::default()
-            };
+            // Beats only (no clock to correct them); the first position is exact: it places
+            // the anchor.
+            let mut t = HostPosition::TicksOnly(1e12).transport(pos as f64 / 24_000.0, pos, 120.0);
+            if pos > 0 {
+                t.position_beats = t
+                    .position_beats
+                    .map(|b| b + jitter * rng.random_range(-1.0..1.0));
+            }
             engine.process(256, &t, &params, &mut |e| events.push((pos, e)));
             pos += 256;
         }

@@ -139,7 +139,7 @@ fn user_model_folders(dir: &Path) -> Result<Vec<PathBuf>, UnreadableFolder> {
 
 /// The model list's names: what a model parameter shows, what it parses, and what a saved
 /// project stores (the name, since the list depends on what the user has installed).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelNames(Arc<[String]>);
 
 impl From<Vec<String>> for ModelNames {

@@ -10,6 +10,7 @@
 
 use crate::catalogue::{LoadedModels, ModelEntry};
 use crate::realtime::{Engine, EngineEvent, EngineParams, Transport};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The controls the player reads every buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,7 +89,8 @@ impl Player {
     }
 
     /// Loads the models (the first time, or after [`Player::unload`]) or follows a new
-    /// sample rate, and starts on `slot`. Loading failures go to `log`. Allocates and reads
+    /// sample rate, and starts on `slot`. Loading failures go to `log`; a panic while loading
+    /// leaves the player silent (and logged), never reaching the host. Allocates and reads
     /// files: never on the audio thread.
     pub fn activate(
         &mut self,
@@ -97,10 +99,15 @@ impl Player {
         controls: &PlayerControls,
         log: &mut impl FnMut(String),
     ) {
-        match self.bank.as_mut() {
-            Some(bank) if sample_rate != self.sample_rate => bank.set_sample_rate(sample_rate),
+        let (bank, old_rate) = (&mut self.bank, self.sample_rate);
+        let loaded = catch_unwind(AssertUnwindSafe(|| match bank.as_mut() {
+            Some(bank) if sample_rate != old_rate => bank.set_sample_rate(sample_rate),
             Some(_) => {}
-            None => self.bank = LoadedModels::load(models, sample_rate, controls.seed, log),
+            None => *bank = LoadedModels::load(models, sample_rate, controls.seed, log),
+        }));
+        if loaded.is_err() {
+            log("DeepMIDI: loading the models panicked; the plugin stays silent".to_owned());
+            self.bank = None;
         }
         self.sample_rate = sample_rate;
         self.slot = controls.slot;
@@ -323,14 +330,20 @@ mod tests {
                 .filter(|(_, e)| matches!(e, EngineEvent::NoteOn { .. }))
                 .count()
         }
+
+        /// At least `min_ons` notes played, and the player's record of sounding notes is
+        /// what the host saw.
+        fn check_record(&self, min_ons: usize) {
+            assert!(self.ons() > min_ons, "only {} notes", self.ons());
+            assert_eq!(self.sounding(), self.player.host_notes().len());
+        }
     }
 
     #[test]
     fn plays_and_its_record_matches_what_the_host_took() {
         let mut host = FakeHost::new(0);
         host.run(1000, &controls(0));
-        assert!(host.ons() > 10);
-        assert_eq!(host.sounding(), host.player.host_notes().len());
+        host.check_record(10);
     }
 
     #[test]
@@ -382,8 +395,7 @@ mod tests {
             }
         }
         // The reset and seed edges end the notes at sample 0 of their buffer, then play on.
-        assert!(host.ons() > 20);
-        assert_eq!(host.sounding(), host.player.host_notes().len());
+        host.check_record(20);
     }
 
     #[test]

@@ -14,10 +14,9 @@ mod state;
 mod state_repair;
 
 pub use params::DeepMidiParams;
-pub use state::ModelChoice;
 
 use deepmidi_engine::catalogue::{self, BuiltinModel, ModelEntry, ModelNames};
-use deepmidi_engine::player::{Player, PlayerControls};
+use deepmidi_engine::player::Player;
 use deepmidi_engine::realtime::{EngineEvent, Transport};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
@@ -60,28 +59,22 @@ impl Default for DeepMidi {
 
 /// Sends an engine event to the host as a nice-plug note event; whether the host took it.
 fn send(context: &mut impl ProcessContext<DeepMidi>, event: EngineEvent) -> bool {
-    let note = match event {
-        EngineEvent::NoteOn {
-            sample,
-            pitch,
-            velocity,
+    let (timing, voice_id) = (event.sample(), VoiceID::Wildcard);
+    let channel = Channel::Number(event.channel() & 15);
+    let key = Key::Number(event.pitch() & 127);
+    let note = match event.velocity() {
+        Some(v) => NoteEvent::NoteOn {
+            timing,
+            voice_id,
             channel,
-        } => NoteEvent::NoteOn {
-            timing: sample,
-            voice_id: VoiceID::Wildcard,
-            channel: Channel::Number(channel & 15),
-            key: Key::Number(pitch & 127),
-            velocity: f32::from(velocity.min(127)) / 127.0,
+            key,
+            velocity: f32::from(v.min(127)) / 127.0,
         },
-        EngineEvent::NoteOff {
-            sample,
-            pitch,
+        None => NoteEvent::NoteOff {
+            timing,
+            voice_id,
             channel,
-        } => NoteEvent::NoteOff {
-            timing: sample,
-            voice_id: VoiceID::Wildcard,
-            channel: Channel::Number(channel & 15),
-            key: Key::Number(pitch & 127),
+            key,
             velocity: 0.0,
         },
     };
@@ -90,10 +83,6 @@ fn send(context: &mut impl ProcessContext<DeepMidi>, event: EngineEvent) -> bool
 
 /// The engine's view of the host's transport.
 fn engine_transport(t: &nice_plug::prelude::Transport) -> Transport {
-    let beats_per_bar = match (t.time_sig_numerator, t.time_sig_denominator) {
-        (Some(n), Some(d)) if n > 0 && d > 0 => Some(f64::from(n) * 4.0 / f64::from(d)),
-        _ => None,
-    };
     Transport {
         playing: t.playing,
         tempo_bpm: t.tempo.filter(|bpm| bpm.is_finite() && *bpm > 0.0),
@@ -104,23 +93,8 @@ fn engine_transport(t: &nice_plug::prelude::Transport) -> Transport {
             .or_else(|| t.pos_samples.map(|s| s as f64 / f64::from(t.sample_rate)))
             .filter(|s| s.is_finite()),
         bar_start_beats: t.bar_start_pos_beats().filter(|b| b.is_finite()),
-        beats_per_bar,
+        beats_per_bar: Transport::bar_length(t.time_sig_numerator, t.time_sig_denominator),
         loop_beats: t.loop_range_beats,
-    }
-}
-
-impl DeepMidi {
-    /// The player's controls from the parameters (the model slot follows a loaded state's
-    /// model name, see `state.rs`).
-    fn controls(&self) -> PlayerControls {
-        let params = &self.params;
-        PlayerControls {
-            slot: params.model_choice.selected(),
-            seed: params.seed(),
-            reset: params.reset.value(),
-            bypass: params.bypass.value(),
-            engine: params.engine_params(),
-        }
     }
 }
 
@@ -176,15 +150,10 @@ impl Plugin for DeepMidi {
         if self.failed {
             self.player.unload();
         }
-        let controls = self.controls();
-        let (player, models) = (&mut self.player, &self.models);
-        let loaded = catch_unwind(AssertUnwindSafe(|| {
-            player.activate(models, sample_rate, &controls, &mut |m| nice_error!("{m}"))
-        }));
-        if loaded.is_err() {
-            nice_error!("DeepMIDI: loading the models panicked; the plugin stays silent");
-            self.player.unload();
-        }
+        let controls = self.params.controls();
+        let log = &mut |m| nice_error!("{m}");
+        self.player
+            .activate(&self.models, sample_rate, &controls, log);
         self.failed = false;
         true
     }
@@ -208,7 +177,7 @@ impl Plugin for DeepMidi {
         }
         let frames = buffer.samples() as u32;
         if !self.failed {
-            let controls = self.controls();
+            let controls = self.params.controls();
             let transport = engine_transport(context.transport());
             let player = &mut self.player;
             let rendered = catch_unwind(AssertUnwindSafe(|| {

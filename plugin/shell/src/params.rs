@@ -3,6 +3,7 @@
 
 use super::state::ModelChoice;
 use deepmidi_engine::catalogue::ModelNames;
+use deepmidi_engine::player::PlayerControls;
 use deepmidi_engine::realtime::EngineParams;
 use nice_plug::prelude::*;
 use std::sync::Arc;
@@ -111,15 +112,22 @@ impl DeepMidiParams {
         }
     }
 
-    /// The engine's knobs from the current values.
-    pub fn engine_params(&self) -> EngineParams {
-        EngineParams {
-            temperature: self.temperature.value().clamp(0.0, 2.0),
-            tempo_scale: f64::from(self.tempo_scale.value()).clamp(0.25, 4.0),
-            gate: f64::from(self.gate.value()).clamp(0.05, 1.0),
-            velocity: self.velocity.value().clamp(1, 127) as u8,
-            channel: (self.channel.value().clamp(1, 16) - 1) as u8,
-            sync_to_bar: self.sync_to_bar.value(),
+    /// The player's controls from the current values (the model slot follows a loaded
+    /// state's model name, see `state.rs`).
+    pub fn controls(&self) -> PlayerControls {
+        PlayerControls {
+            slot: self.model_choice.selected(),
+            seed: self.seed(),
+            reset: self.reset.value(),
+            bypass: self.bypass.value(),
+            engine: EngineParams {
+                temperature: self.temperature.value().clamp(0.0, 2.0),
+                tempo_scale: f64::from(self.tempo_scale.value()).clamp(0.25, 4.0),
+                gate: f64::from(self.gate.value()).clamp(0.05, 1.0),
+                velocity: self.velocity.value().clamp(1, 127) as u8,
+                channel: (self.channel.value().clamp(1, 16) - 1) as u8,
+                sync_to_bar: self.sync_to_bar.value(),
+            },
         }
     }
 
@@ -129,20 +137,14 @@ impl DeepMidiParams {
     }
 }
 
-impl Default for DeepMidiParams {
-    fn default() -> Self {
-        DeepMidiParams::new(Vec::<String>::new().into())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_match_the_engine_defaults() {
-        let p = DeepMidiParams::default();
-        let (got, want) = (p.engine_params(), EngineParams::default());
+        let p = DeepMidiParams::new(ModelNames::default());
+        let (got, want) = (p.controls().engine, EngineParams::default());
         assert!((got.gate - want.gate).abs() < 1e-6, "{got:?}");
         assert_eq!(
             EngineParams {
@@ -157,7 +159,7 @@ mod tests {
 
     #[test]
     fn tempo_scale_is_centred_on_one() {
-        let p = DeepMidiParams::default();
+        let p = DeepMidiParams::new(ModelNames::default());
         assert!((p.tempo_scale.preview_normalized(1.0) - 0.5).abs() < 1e-4);
         assert!((p.tempo_scale.preview_plain(0.0) - 0.25).abs() < 1e-6);
         assert!((p.tempo_scale.preview_plain(1.0) - 4.0).abs() < 1e-5);

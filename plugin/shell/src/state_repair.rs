@@ -9,6 +9,7 @@
 //! Unknown ids are left alone: nice-plug skips them.
 
 use super::params::DeepMidiParams;
+use deepmidi_engine::catalogue::ModelNames;
 use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
@@ -16,7 +17,7 @@ use nice_plug::prelude::*;
 /// Which parameters of `state` were repaired (by id). An empty list means the state was
 /// complete and in range. The ids and ranges come from the parameters themselves.
 pub fn repair_state(state: &mut PluginState) -> Vec<String> {
-    let defaults = DeepMidiParams::default();
+    let defaults = DeepMidiParams::new(ModelNames::default());
     let mut repaired = Vec::new();
     for (id, ptr, _) in defaults.param_map() {
         // The model list, and so the model range, depends on what is installed: any index
@@ -112,8 +113,8 @@ mod tests {
 
     #[test]
     fn missing_mistyped_and_out_of_range_values_become_defaults() {
-        let defaults = saved(&DeepMidiParams::default()).params;
-        let mut state = saved(&DeepMidiParams::default());
+        let defaults = saved(&DeepMidiParams::new(ModelNames::default())).params;
+        let mut state = saved(&DeepMidiParams::new(ModelNames::default()));
         state.params.remove("gate");
         for (id, v) in [
             ("temp", ParamValue::F32(1e30)),

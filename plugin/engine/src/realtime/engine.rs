@@ -82,6 +82,34 @@ pub enum EngineEvent {
     },
 }
 
+impl EngineEvent {
+    pub fn sample(&self) -> u32 {
+        match *self {
+            EngineEvent::NoteOn { sample, .. } | EngineEvent::NoteOff { sample, .. } => sample,
+        }
+    }
+
+    pub fn pitch(&self) -> u8 {
+        match *self {
+            EngineEvent::NoteOn { pitch, .. } | EngineEvent::NoteOff { pitch, .. } => pitch,
+        }
+    }
+
+    pub fn channel(&self) -> u8 {
+        match *self {
+            EngineEvent::NoteOn { channel, .. } | EngineEvent::NoteOff { channel, .. } => channel,
+        }
+    }
+
+    /// The velocity of a note-on; `None` for a note-off.
+    pub fn velocity(&self) -> Option<u8> {
+        match *self {
+            EngineEvent::NoteOn { velocity, .. } => Some(velocity),
+            EngineEvent::NoteOff { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Sounding {
     off_beat: f64,

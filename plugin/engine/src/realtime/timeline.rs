@@ -73,6 +73,14 @@ impl Continuity {
 }
 
 impl Transport {
+    /// A bar's length in quarter notes from a time signature (4 for 4/4, 3 for 6/8).
+    pub fn bar_length(numerator: Option<i32>, denominator: Option<i32>) -> Option<f64> {
+        match (numerator, denominator) {
+            (Some(n), Some(d)) if n > 0 && d > 0 => Some(f64::from(n) * 4.0 / f64::from(d)),
+            _ => None,
+        }
+    }
+
     /// The host's position in beats, from its clock in seconds where that agrees with its
     /// beats within rounding (exact where the beats were rounded), else its beats.
     pub fn exact_position(&self, bpm: f64) -> Option<f64> {
