@@ -1,7 +1,7 @@
 //! `deepmidi bench`: speed figures, printed as a table. Timings depend on the machine and
 //! its load; compare rows of the same run, not runs on different machines.
 
-use crate::model::{load_model_set, CandleModels, Network, NetworkShape, StreamKind};
+use crate::model::{load_model_set, CandleModels, Dropout, Network, NetworkShape, StreamKind};
 use crate::realtime::{dot, Engine, EngineEvent, EngineParams, PackedLstm, Transport};
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor};
@@ -70,11 +70,12 @@ pub fn run(a: BenchArgs) -> Result<()> {
         Ok(Tensor::from_vec(v, (b, t), &Device::Cpu)?)
     };
     let (x, y) = (batch()?, batch()?);
-    opt.backward_step(&net.loss(&x, &y, true)?)?; // warm-up
+    let mut dropout = Dropout::new(1);
+    opt.backward_step(&net.loss(&x, &y, Some(&mut dropout))?)?; // warm-up
     let start = Instant::now();
     for _ in 0..a.train_steps {
         let (x, y) = (batch()?, batch()?);
-        opt.backward_step(&net.loss(&x, &y, true)?)?;
+        opt.backward_step(&net.loss(&x, &y, Some(&mut dropout))?)?;
     }
     let secs = start.elapsed().as_secs_f64();
     println!(

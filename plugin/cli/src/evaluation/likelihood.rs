@@ -43,7 +43,7 @@ pub fn score_network(net: &Network, streams: &[&[u32]], batch_size: usize) -> Re
         }
         let dev = Device::Cpu;
         let inputs = Tensor::from_vec(inputs, (b, t), &dev)?;
-        let (logits, _) = net.forward(&inputs, &net.zero_state(b)?, false)?;
+        let (logits, _) = net.forward(&inputs, &net.zero_state(b)?, None)?;
         let logits = logits.detach().reshape((b * t, ()))?;
         let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
         let target_t = Tensor::from_vec(targets.clone(), (b * t, 1), &dev)?;

@@ -9,6 +9,6 @@ mod reference;
 mod saving;
 
 pub use deepmidi_engine::model::*;
-pub use network::{LstmState, Network};
+pub use network::{seed_weights, Dropout, LstmState, Network};
 pub use reference::ReferenceModel;
 pub use saving::{save_model_set, CandleModels};

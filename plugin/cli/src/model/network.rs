@@ -7,11 +7,13 @@
 //! of a whole window is one matrix product, which makes training several times faster.
 
 use candle_core::{DType, Module, Result, Tensor};
-use candle_nn::{Embedding, Init, Linear, VarBuilder};
+use candle_nn::{Embedding, Init, Linear, VarBuilder, VarMap};
 use deepmidi_engine::model::tensors::{
-    BIAS_HH, BIAS_IH, EMBEDDING, HEAD, LSTM, WEIGHT_HH, WEIGHT_IH,
+    BIAS_HH, BIAS_IH, EMBEDDING, HEAD, LSTM, WEIGHT, WEIGHT_HH, WEIGHT_IH,
 };
 use deepmidi_engine::model::NetworkShape;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
 
 /// One LSTM layer's weights, PyTorch layout: `weight_ih` is (4·units, inputs).
 #[derive(Debug, Clone)]
@@ -120,12 +122,13 @@ impl Network {
         })
     }
 
-    /// tokens: (batch, time) u32 → logits (batch, time, vocab). Dropout only when `train`.
+    /// tokens: (batch, time) u32 → logits (batch, time, vocab). Dropout (training) only with
+    /// a mask source.
     pub fn forward(
         &self,
         tokens: &Tensor,
         state: &LstmState,
-        train: bool,
+        mut dropout: Option<&mut Dropout>,
     ) -> Result<(Tensor, LstmState)> {
         let mut xs = self.embedding.forward(tokens)?;
         let mut next = LstmState {
@@ -133,8 +136,11 @@ impl Network {
             c: Vec::new(),
         };
         for (l, layer) in self.layers.iter().enumerate() {
-            if l > 0 && train && self.dropout > 0.0 {
-                xs = candle_nn::ops::dropout(&xs, self.dropout)?;
+            if let Some(masks) = dropout
+                .as_deref_mut()
+                .filter(|_| l > 0 && self.dropout > 0.0)
+            {
+                xs = masks.apply(&xs, self.dropout)?;
             }
             let (ys, h, c) = layer.forward(&xs, &state.h[l], &state.c[l])?;
             next.h.push(h);
@@ -150,12 +156,79 @@ impl Network {
     }
 
     /// Mean cross-entropy of predicting `targets` (batch, time) from `inputs`.
-    pub fn loss(&self, inputs: &Tensor, targets: &Tensor, train: bool) -> Result<Tensor> {
+    pub fn loss(
+        &self,
+        inputs: &Tensor,
+        targets: &Tensor,
+        dropout: Option<&mut Dropout>,
+    ) -> Result<Tensor> {
         let (b, t) = inputs.dims2()?;
-        let (logits, _) = self.forward(inputs, &self.zero_state(b)?, train)?;
+        let (logits, _) = self.forward(inputs, &self.zero_state(b)?, dropout)?;
         candle_nn::loss::cross_entropy(
             &logits.reshape((b * t, self.shape.vocab))?,
             &targets.flatten_all()?,
         )
     }
+}
+
+/// Dropout masks from a seeded generator: candle's own CPU generator cannot be seeded, and
+/// the same seed, corpus and flags must train the same model.
+pub struct Dropout {
+    rng: Pcg64Mcg,
+}
+
+impl Dropout {
+    pub fn new(seed: u64) -> Dropout {
+        Dropout {
+            rng: Pcg64Mcg::seed_from_u64(seed),
+        }
+    }
+
+    /// Zeroes each element with probability `p` and scales the rest by 1 / (1 − p).
+    fn apply(&mut self, xs: &Tensor, p: f32) -> Result<Tensor> {
+        let keep = 1.0 / (1.0 - p);
+        let mask: Vec<f32> = (0..xs.elem_count())
+            .map(|_| {
+                if self.rng.random::<f32>() < p {
+                    0.0
+                } else {
+                    keep
+                }
+            })
+            .collect();
+        xs * Tensor::from_vec(mask, xs.shape(), xs.device())?
+    }
+}
+
+/// Gives every weight of a new network its initial value from a seeded generator, with the
+/// distributions candle's layers use (PyTorch's): the embedding N(0, 1), the LSTM and the
+/// head's bias uniform in ±1/√units, the head's weights Kaiming-normal (√2/√units).
+pub fn seed_weights(vars: &VarMap, shape: NetworkShape, seed: u64) -> Result<()> {
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
+    let data = vars.data().lock().expect("var map");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    let bound = 1.0 / (shape.units as f64).sqrt();
+    for name in names {
+        let var = &data[name];
+        let n = var.elem_count();
+        let mut uniform = |k: f64| -> f32 { (rng.random_range(-1.0..1.0) * k) as f32 };
+        let values: Vec<f32> = if name.starts_with(EMBEDDING) {
+            (0..n).map(|_| normal(&mut rng) as f32).collect()
+        } else if name == &format!("{HEAD}.{WEIGHT}") {
+            let std = 2f64.sqrt() * bound;
+            (0..n).map(|_| (normal(&mut rng) * std) as f32).collect()
+        } else {
+            (0..n).map(|_| uniform(bound)).collect()
+        };
+        var.set(&Tensor::from_vec(values, var.shape(), var.device())?)?;
+    }
+    Ok(())
+}
+
+/// A standard normal sample (Box–Muller).
+fn normal(rng: &mut Pcg64Mcg) -> f64 {
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }

@@ -8,8 +8,8 @@ use super::dataset::Dataset;
 use crate::corpus::{read_corpus, SkippedFile, Split};
 use crate::evaluation::score_network;
 use crate::model::{
-    load_model_set, save_model_set, CorpusInfo, Hyper, Losses, ModelMeta, Network, NetworkShape,
-    TrainingInfo, FORMAT_VERSION,
+    load_model_set, save_model_set, seed_weights, CorpusInfo, Dropout, Hyper, Losses, ModelMeta,
+    Network, NetworkShape, TrainingInfo, FORMAT_VERSION,
 };
 use crate::tokens::{OffsetGrid, TokenMode};
 use anyhow::{bail, Context, Result};
@@ -56,24 +56,32 @@ struct Learner {
     vars: VarMap,
     net: Network,
     opt: AdamW,
+    dropout: Dropout,
 }
 
 impl Learner {
-    fn new(shape: NetworkShape, hyper: &Hyper) -> Result<Self> {
+    /// A new network whose weights and dropout masks follow `seed`.
+    fn new(shape: NetworkShape, hyper: &Hyper, seed: u64) -> Result<Self> {
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu);
         let net = Network::new(shape, hyper.dropout, vb)?;
+        seed_weights(&vars, shape, seed)?;
         let params = ParamsAdamW {
             lr: hyper.learning_rate,
             weight_decay: 0.0,
             ..Default::default()
         };
         let opt = AdamW::new(vars.all_vars(), params)?;
-        Ok(Learner { vars, net, opt })
+        Ok(Learner {
+            vars,
+            net,
+            opt,
+            dropout: Dropout::new(seed),
+        })
     }
 
     fn step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f64> {
-        let loss = self.net.loss(inputs, targets, true)?;
+        let loss = self.net.loss(inputs, targets, Some(&mut self.dropout))?;
         let mut grads = loss.backward()?;
         clip_gradients(&mut grads, &self.vars.all_vars(), CLIP_NORM)?;
         self.opt.step(&grads)?;
@@ -179,8 +187,11 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         units: hyper.units,
         layers: hyper.layers,
     };
-    let mut note = Learner::new(shape(ds.note_vocab.len()), &hyper)?;
-    let mut offset = Learner::new(shape(ds.offset_vocab.len()), &hyper)?;
+    // Each network its own stream; a resumed run continues with streams of its own.
+    let seed =
+        |stream: u64| hyper.seed.wrapping_mul(4).wrapping_add(stream) ^ (start_step as u64) << 32;
+    let mut note = Learner::new(shape(ds.note_vocab.len()), &hyper, seed(0))?;
+    let mut offset = Learner::new(shape(ds.offset_vocab.len()), &hyper, seed(1))?;
     if let Some(set) = &resumed {
         for (learner, tensors) in [(&mut note, &set.note), (&mut offset, &set.offset)] {
             for (name, var) in learner.vars.data().lock().expect("var map").iter() {
