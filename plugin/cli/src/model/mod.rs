@@ -4,6 +4,7 @@
 //! The same tensors serve three readers: candle training ([`Network`]), candle's stock LSTM
 //! as the yardstick for inference ([`ReferenceModel`]), and the engine's packed real-time LSTM.
 
+mod fused_lstm;
 mod network;
 mod reference;
 mod saving;

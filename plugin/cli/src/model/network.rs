@@ -2,10 +2,10 @@
 //!
 //! The tensor names and the gate order (input, forget, cell, output) are the engine's
 //! (`deepmidi_engine::model::tensors`), which are candle-nn's `LSTM`'s, so its stock layer can
-//! load the same file as a reference. Training
-//! runs its own sequence loop instead of candle-nn's step-by-step one: the input projection
-//! of a whole window is one matrix product, which makes training several times faster.
+//! load the same file as a reference. Training does not step candle-nn's layer: each layer's
+//! whole window is one fused operation ([`super::fused_lstm`]).
 
+use super::fused_lstm::{lstm_layer, LayerWeights};
 use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Embedding, Init, Linear, VarBuilder, VarMap};
 use deepmidi_engine::model::tensors::{
@@ -22,7 +22,6 @@ struct LstmLayer {
     w_hh: Tensor,
     b_ih: Tensor,
     b_hh: Tensor,
-    units: usize,
 }
 
 /// Hidden and cell state of every layer, each (batch, units).
@@ -46,37 +45,24 @@ impl LstmLayer {
             w_hh,
             b_ih,
             b_hh,
-            units,
         })
     }
 
     /// xs: (batch, time, inputs) → (batch, time, units), and the final (h, c).
     fn forward(&self, xs: &Tensor, h0: &Tensor, c0: &Tensor) -> Result<(Tensor, Tensor, Tensor)> {
-        let (b, t, inputs) = xs.dims3()?;
-        let u = self.units;
+        let t = xs.dim(1)?;
         // Summed here, not once at construction: the optimiser updates the two bias
         // variables in place, and a sum computed earlier would keep their initial values.
         let bias = (&self.b_ih + &self.b_hh)?;
-        let projected = xs
-            .reshape((b * t, inputs))?
-            .matmul(&self.w_ih.t()?)?
-            .broadcast_add(&bias)?
-            .reshape((b, t, 4 * u))?;
-        let w_hh_t = self.w_hh.t()?;
-        let (mut h, mut c) = (h0.clone(), c0.clone());
-        let mut outputs = Vec::with_capacity(t);
-        for step in 0..t {
-            let gates = (projected.narrow(1, step, 1)?.squeeze(1)? + h.matmul(&w_hh_t)?)?;
-            let sig = candle_nn::ops::sigmoid(&gates)?;
-            let i = sig.narrow(1, 0, u)?;
-            let f = sig.narrow(1, u, u)?;
-            let o = sig.narrow(1, 3 * u, u)?;
-            let g = gates.narrow(1, 2 * u, u)?.tanh()?;
-            c = ((f * &c)? + (i * g)?)?;
-            h = (o * c.tanh()?)?;
-            outputs.push(h.clone());
-        }
-        Ok((Tensor::stack(&outputs, 1)?, h, c))
+        let weights = LayerWeights {
+            w_ih: &self.w_ih,
+            w_hh: &self.w_hh,
+            bias: &bias,
+        };
+        let (hs, cs) = lstm_layer(xs, weights, h0, c0)?;
+        let last = |s: &Tensor| s.narrow(1, t - 1, 1)?.squeeze(1);
+        let (h, c) = (last(&hs)?, last(&cs)?);
+        Ok((hs, h, c))
     }
 }
 
