@@ -1,13 +1,14 @@
 //! `deepmidi bench`: speed figures, printed as a table. Timings depend on the machine and
 //! its load; compare rows of the same run, not runs on different machines.
 
-use crate::model::{load_model_set, CandleModels, Dropout, Network, NetworkShape, StreamKind};
+use crate::corpus::{read_corpus, Split};
+use crate::model::{load_model_set, CandleModels, Hyper, NetworkShape, StreamKind};
 use crate::realtime::{dot, Engine, EngineEvent, EngineParams, PackedLstm, Transport};
-use anyhow::Result;
-use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
-use rand::{Rng, SeedableRng};
-use std::path::PathBuf;
+use crate::tokens::{OffsetGrid, TokenMode};
+use crate::training::{Dataset, Learner, WindowSampler};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -15,9 +16,22 @@ pub struct BenchArgs {
     /// Model set whose networks are stepped.
     #[arg(long, default_value = "models/irish")]
     model: PathBuf,
-    /// Training steps timed for the throughput figure.
-    #[arg(long, default_value_t = 10)]
+    /// Folder of MIDI files that the training figures train on.
+    #[arg(long, default_value = "../shared/corpus/irish")]
+    corpus: PathBuf,
+    /// The split.json whose training files are used (the rest of the corpus, as in `train`).
+    #[arg(long, default_value = "../shared/corpus/split.json")]
+    split: PathBuf,
+    /// Training steps timed for each throughput figure.
+    #[arg(long, default_value_t = 20)]
     train_steps: usize,
+    /// A Python with TensorFlow: also time the Keras reference (bench/keras_reference.py) in
+    /// this run, with the same network sizes, batch, corpus and steps.
+    #[arg(long, value_name = "PYTHON")]
+    keras: Option<PathBuf>,
+    /// The reference script run by --keras.
+    #[arg(long, default_value = "bench/keras_reference.py")]
+    keras_script: PathBuf,
     /// Inference steps timed per figure.
     #[arg(long, default_value_t = 2000)]
     steps: usize,
@@ -27,7 +41,123 @@ fn micros(start: Instant, n: usize) -> f64 {
     start.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
 }
 
+/// The LSTM sizes timed: the default, and a larger one where matrix products dominate.
+const TRAINING_UNITS: [usize; 2] = [128, 256];
+
+/// Tokens per second of `train`'s own training step (note network, default sizes but for
+/// `units`), after one untimed step.
+fn deepmidi_throughput(ds: &Dataset, units: usize, steps: usize) -> Result<f64> {
+    let hyper = Hyper {
+        units,
+        ..Hyper::default()
+    };
+    let shape = NetworkShape {
+        vocab: ds.note_vocab.len(),
+        embedding: hyper.embedding,
+        units,
+        layers: hyper.layers,
+    };
+    let mut learner = Learner::new(shape, &hyper, 1)?;
+    let mut sampler = WindowSampler::new(&ds.train, hyper.seq_len, 1)
+        .context("the bench corpus is shorter than one training window")?;
+    let warm_up = sampler.batch(hyper.batch_size)?;
+    learner.step(&warm_up.note_inputs, &warm_up.note_targets)?;
+    let start = Instant::now();
+    for _ in 0..steps {
+        let batch = sampler.batch(hyper.batch_size)?;
+        learner.step(&batch.note_inputs, &batch.note_targets)?;
+    }
+    let tokens = steps * hyper.batch_size * hyper.seq_len;
+    Ok(tokens as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Runs the Keras reference with the same sizes and reads the throughput it prints.
+fn keras_throughput(a: &BenchArgs, python: &Path, units: usize, vocab: usize) -> Result<f64> {
+    let h = Hyper::default();
+    let output = Command::new(python)
+        .arg(&a.keras_script)
+        .arg("--corpus")
+        .arg(&a.corpus)
+        .arg("--split")
+        .arg(&a.split)
+        .args(["--vocab", &vocab.to_string()])
+        .args(["--units", &units.to_string()])
+        .args(["--layers", &h.layers.to_string()])
+        .args(["--embedding", &h.embedding.to_string()])
+        .args(["--dropout", &h.dropout.to_string()])
+        .args(["--batch", &h.batch_size.to_string()])
+        .args(["--length", &h.seq_len.to_string()])
+        .args(["--learning-rate", &h.learning_rate.to_string()])
+        .args(["--steps", &a.train_steps.to_string()])
+        .output()
+        .with_context(|| format!("running {} {}", python.display(), a.keras_script.display()))?;
+    if !output.status.success() {
+        let err = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = err.lines().rev().take(5).collect();
+        bail!(
+            "the Keras reference failed ({}): {}",
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(line)
+        .with_context(|| format!("the Keras reference printed {line:?}, not its JSON line"))?;
+    json["tokens_per_second"]
+        .as_f64()
+        .context("the Keras reference's JSON has no tokens_per_second")
+}
+
+fn training_figures(a: &BenchArgs) -> Result<()> {
+    let corpus = read_corpus(&a.corpus)?;
+    let split = Split::from_file(&a.split)?;
+    let h = Hyper::default();
+    let ds = Dataset::build(
+        &corpus,
+        &split,
+        TokenMode::Chord,
+        OffsetGrid::default(),
+        h.min_count,
+    );
+    println!(
+        "training throughput (tokens/s): note network, vocabulary {}, embedding {}, batch {} x {} \
+         tokens, {} steps, {} training files of {}",
+        ds.note_vocab.len(),
+        h.embedding,
+        h.batch_size,
+        h.seq_len,
+        a.train_steps,
+        ds.train.len(),
+        a.corpus.display()
+    );
+    println!(
+        "{:<16} {:>14} {:>14} {:>8}",
+        "layers x units", "DeepMIDI", "Keras", "ratio"
+    );
+    for units in TRAINING_UNITS {
+        let ours = deepmidi_throughput(&ds, units, a.train_steps)?;
+        let size = format!("{} x {units}", h.layers);
+        match &a.keras {
+            Some(python) => {
+                let keras = keras_throughput(a, python, units, ds.note_vocab.len())?;
+                println!(
+                    "{size:<16} {ours:>14.0} {keras:>14.0} {:>7.2}x",
+                    ours / keras
+                );
+            }
+            None => println!("{size:<16} {ours:>14.0} {:>14} {:>8}", "-", "-"),
+        }
+    }
+    if a.keras.is_none() {
+        println!("(add --keras PYTHON for the Keras reference; see bench/keras_reference.py)");
+    }
+    println!();
+    Ok(())
+}
+
 pub fn run(a: BenchArgs) -> Result<()> {
+    training_figures(&a)?;
     let set = load_model_set(&a.model)?;
     let h = &set.meta.hyper;
     println!(
@@ -39,50 +169,6 @@ pub fn run(a: BenchArgs) -> Result<()> {
         h.embedding
     );
     println!("{:<52} {:>14}", "figure", "value");
-
-    // Training throughput at the default training size (3 x 128, batch 32 x 64).
-    let shape = NetworkShape {
-        vocab: set.meta.note_vocab.len(),
-        embedding: 64,
-        units: 128,
-        layers: 3,
-    };
-    let vars = VarMap::new();
-    let net = Network::new(
-        shape,
-        0.2,
-        VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu),
-    )?;
-    let mut opt = AdamW::new(
-        vars.all_vars(),
-        ParamsAdamW {
-            lr: 1e-3,
-            weight_decay: 0.0,
-            ..Default::default()
-        },
-    )?;
-    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(1);
-    let (b, t) = (32, 64);
-    let mut batch = || -> Result<Tensor> {
-        let v: Vec<u32> = (0..b * t)
-            .map(|_| rng.random_range(1..shape.vocab as u32))
-            .collect();
-        Ok(Tensor::from_vec(v, (b, t), &Device::Cpu)?)
-    };
-    let (x, y) = (batch()?, batch()?);
-    let mut dropout = Dropout::new(1);
-    opt.backward_step(&net.loss(&x, &y, Some(&mut dropout))?)?; // warm-up
-    let start = Instant::now();
-    for _ in 0..a.train_steps {
-        let (x, y) = (batch()?, batch()?);
-        opt.backward_step(&net.loss(&x, &y, Some(&mut dropout))?)?;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "{:<52} {:>14.0}",
-        "training throughput, default size (tokens/s)",
-        (a.train_steps * b * t) as f64 / secs
-    );
 
     // One inference step at batch 1: candle's stock LSTM vs the packed real-time one.
     for kind in [StreamKind::Note, StreamKind::Offset] {

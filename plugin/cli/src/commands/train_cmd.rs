@@ -21,29 +21,29 @@ pub struct TrainArgs {
     /// Chord tokens (whole voicings) or split (one note per token, lowest first).
     #[arg(long, default_value = "chord", value_name = "chord|split")]
     mode: TokenMode,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = Hyper::default().embedding)]
     embedding: usize,
     /// LSTM units per layer.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = Hyper::default().units)]
     units: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = Hyper::default().layers)]
     layers: usize,
-    #[arg(long, default_value_t = 0.2)]
+    #[arg(long, default_value_t = Hyper::default().dropout)]
     dropout: f32,
     /// Training window length in tokens.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = Hyper::default().seq_len)]
     seq_len: usize,
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = Hyper::default().batch_size)]
     batch_size: usize,
-    #[arg(long, default_value_t = 3e-3)]
+    #[arg(long, default_value_t = Hyper::default().learning_rate)]
     learning_rate: f64,
     /// Total optimizer steps (with --resume: the total to reach).
-    #[arg(long, default_value_t = 3000)]
+    #[arg(long, default_value_t = Hyper::default().steps)]
     steps: usize,
     /// Tokens seen fewer times in training become the UNKNOWN token.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = Hyper::default().min_count)]
     min_count: u64,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = Hyper::default().seed)]
     seed: u64,
     /// Save a checkpoint (a usable model set in OUT/checkpoint) every N steps; 0 = never.
     #[arg(long, default_value_t = 250)]

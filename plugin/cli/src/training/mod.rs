@@ -8,4 +8,5 @@ mod trainer;
 pub use batches::WindowSampler;
 pub use checkpoint::read_history;
 pub use dataset::{Dataset, EncodedPiece};
+pub(crate) use trainer::Learner;
 pub use trainer::{train, LossPoint, TrainOptions, TrainReport};

@@ -52,7 +52,9 @@ pub struct TrainReport {
     pub skipped: Vec<SkippedFile>,
 }
 
-struct Learner {
+/// One network with its optimiser and dropout masks: the training step, used by `train` and
+/// timed by `bench`.
+pub(crate) struct Learner {
     vars: VarMap,
     net: Network,
     opt: AdamW,
@@ -61,7 +63,7 @@ struct Learner {
 
 impl Learner {
     /// A new network whose weights and dropout masks follow `seed`.
-    fn new(shape: NetworkShape, hyper: &Hyper, seed: u64) -> Result<Self> {
+    pub(crate) fn new(shape: NetworkShape, hyper: &Hyper, seed: u64) -> Result<Self> {
         let vars = VarMap::new();
         let vb = VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu);
         let net = Network::new(shape, hyper.dropout, vb)?;
@@ -80,7 +82,8 @@ impl Learner {
         })
     }
 
-    fn step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f64> {
+    /// One optimiser step on a batch; returns its mean loss.
+    pub(crate) fn step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f64> {
         let loss = self.net.loss(inputs, targets, Some(&mut self.dropout))?;
         let mut grads = loss.backward()?;
         clip_gradients(&mut grads, &self.vars.all_vars(), CLIP_NORM)?;

@@ -20,6 +20,24 @@ pub struct Hyper {
     pub seed: u64,
 }
 
+/// The training defaults: `deepmidi train`'s flags and `deepmidi bench`'s sizes.
+impl Default for Hyper {
+    fn default() -> Self {
+        Hyper {
+            embedding: 64,
+            units: 128,
+            layers: 3,
+            dropout: 0.2,
+            seq_len: 64,
+            batch_size: 32,
+            learning_rate: 3e-3,
+            steps: 3000,
+            min_count: 2,
+            seed: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorpusInfo {
     pub name: String,

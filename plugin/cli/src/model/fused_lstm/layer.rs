@@ -6,13 +6,16 @@
 //!
 //! Batch rows are independent through time, so the batch is cut into one contiguous block
 //! per core and each block runs its projection, its recurrence and their gradients alone:
-//! no synchronisation per time step. Inside a block, the input projection of every step is
+//! no synchronisation per time step. The blocks run on candle's own CPU worker pool: a
+//! second pool would leave two sets of idle threads spinning against each other on the
+//! same cores. Inside a block, the input projection of every step is
 //! one matrix product, and a time step is one (rows × units)·(units × 4·units) product plus
 //! the gate arithmetic, written so that it vectorises.
 
 use super::activations::{sigmoid_in_place, tanh_in_place};
 use super::matmul::{matmul, View, ViewMut};
-use rayon::prelude::*;
+use candle_core::utils::barrier_pool;
+use std::sync::Mutex;
 
 /// The sizes of one layer's window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,14 +36,46 @@ impl Dims {
         self.inputs + self.units + 1
     }
 
-    /// Batch rows per block: one block per rayon thread, none empty.
+    /// Batch rows per block: one block per thread of the pool, none empty.
     fn block(&self) -> usize {
-        self.batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
+        self.batch.div_ceil(barrier_pool().n_workers() + 1).max(1)
     }
 
     fn with_batch(self, batch: usize) -> Dims {
         Dims { batch, ..self }
     }
+}
+
+/// Runs `f` on every block, each on its own thread of candle's pool (the calling thread is
+/// one of them), and returns the results in block order.
+fn for_each_block<T: Send, R: Send>(blocks: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let pool = barrier_pool();
+    let threads = pool.n_workers() + 1;
+    let slots: Vec<Mutex<(Option<T>, Option<R>)>> = blocks
+        .into_iter()
+        .map(|b| Mutex::new((Some(b), None)))
+        .collect();
+    let run = |i: usize| {
+        let block = slots[i].lock().expect("block slot").0.take();
+        if let Some(block) = block {
+            let result = f(block);
+            slots[i].lock().expect("block slot").1 = Some(result);
+        }
+    };
+    if slots.len() == 1 {
+        run(0);
+    } else {
+        pool.execute(|tid| (tid..slots.len()).step_by(threads).for_each(run));
+    }
+    slots
+        .into_iter()
+        .map(|s| {
+            s.into_inner()
+                .expect("block slot")
+                .1
+                .expect("every block ran")
+        })
+        .collect()
 }
 
 /// The packed weights, read as their three parts.
@@ -53,7 +88,12 @@ struct Packed<'a> {
 impl<'a> Packed<'a> {
     /// (4·units × inputs)
     fn w_ih(&self) -> View<'a> {
-        View::rows(self.data, self.d.gates(), self.d.inputs, self.d.packed_cols())
+        View::rows(
+            self.data,
+            self.d.gates(),
+            self.d.inputs,
+            self.d.packed_cols(),
+        )
     }
 
     /// (4·units × units)
@@ -108,7 +148,11 @@ pub fn forward(
 ) -> Activations {
     let (t, u, g) = (d.time, d.units, d.gates());
     assert_eq!(xs.len(), d.batch * t * d.inputs, "xs has the wrong size");
-    assert_eq!(packed.len(), g * d.packed_cols(), "weights have the wrong size");
+    assert_eq!(
+        packed.len(),
+        g * d.packed_cols(),
+        "weights have the wrong size"
+    );
     assert!(h0.len() == d.batch * u && c0.len() == d.batch * u);
     assert!(out.h.len() == d.batch * t * u && out.c.len() == d.batch * t * u);
     let w = Packed { data: packed, d };
@@ -128,24 +172,22 @@ pub fn forward(
         .zip(xs.chunks(rows * t * d.inputs))
         .zip(h0.chunks(rows * u).zip(c0.chunks(rows * u)))
         .collect();
-    blocks
-        .into_par_iter()
-        .for_each(|((((gates, tanh_c), (h, c)), xs), (h0, c0))| {
-            ForwardBlock {
-                d: d.with_batch(h0.len() / u),
-                w,
-                w_hh_t: &w_hh_t,
-                bias: &bias,
-                xs,
-                h0,
-                c0,
-                gates,
-                tanh_c,
-                h,
-                c,
-            }
-            .run();
-        });
+    for_each_block(blocks, |((((gates, tanh_c), (h, c)), xs), (h0, c0))| {
+        ForwardBlock {
+            d: d.with_batch(h0.len() / u),
+            w,
+            w_hh_t: &w_hh_t,
+            bias: &bias,
+            xs,
+            h0,
+            c0,
+            gates,
+            tanh_c,
+            h,
+            c,
+        }
+        .run();
+    });
     acts
 }
 
@@ -163,18 +205,30 @@ struct ForwardBlock<'a> {
     c: &'a mut [f32],
 }
 
-/// Runs a block's `run_portable` compiled for AVX2 and FMA where the CPU has them: the gate
-/// arithmetic is most of a step's time outside the matrix product.
+/// Runs a block's `run_portable` compiled for the widest SIMD the CPU has (AVX-512, else
+/// AVX2 and FMA): the gate arithmetic is most of a step's time outside the matrix products.
 macro_rules! dispatch_simd {
     () => {
         fn run(self) {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
             {
-                // SAFETY: both features were just detected on this CPU.
-                return unsafe { self.run_avx2() };
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the feature was just detected on this CPU.
+                    return unsafe { self.run_avx512() };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: both features were just detected on this CPU.
+                    return unsafe { self.run_avx2() };
+                }
             }
+            self.run_portable()
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f")]
+        unsafe fn run_avx512(self) {
             self.run_portable()
         }
 
@@ -206,7 +260,6 @@ impl ForwardBlock<'_> {
             View::rows(self.xs, batch * time, inputs, inputs),
             self.w.w_ih().t(),
             true,
-            1,
         );
         let w_hh_t = View::rows(self.w_hh_t, units, g, g);
         for t in 0..time {
@@ -216,7 +269,7 @@ impl ForwardBlock<'_> {
                 View::rows(&self.h[(t - 1) * units..], batch, units, time * units)
             };
             let dst = ViewMut::rows(&mut self.gates[t * g..], batch, g, time * g);
-            matmul(dst, h_prev, w_hh_t, true, 1);
+            matmul(dst, h_prev, w_hh_t, true);
             for b in 0..batch {
                 let row = b * time + t;
                 let gates = &mut self.gates[row * g..(row + 1) * g];
@@ -286,42 +339,50 @@ pub fn backward(d: Dims, x: BackwardInputs<'_>) -> Gradients {
     let blocks: Vec<_> = grads
         .xs
         .chunks_mut(rows * t * d.inputs)
-        .zip(grads.h0.chunks_mut(rows * u).zip(grads.c0.chunks_mut(rows * u)))
-        .zip(x.acts.gates.chunks(rows * t * g).zip(x.acts.tanh_c.chunks(seq)))
+        .zip(
+            grads
+                .h0
+                .chunks_mut(rows * u)
+                .zip(grads.c0.chunks_mut(rows * u)),
+        )
+        .zip(
+            x.acts
+                .gates
+                .chunks(rows * t * g)
+                .zip(x.acts.tanh_c.chunks(seq)),
+        )
         .zip(x.h.chunks(seq).zip(x.c.chunks(seq)))
         .zip(x.h0.chunks(rows * u).zip(x.c0.chunks(rows * u)))
         .zip(x.xs.chunks(rows * t * d.inputs))
         .zip(x.grad_h.chunks(seq).zip(x.grad_c.chunks(seq)))
         .collect();
     // Each block returns its share of the weights' gradient; they are summed after.
-    let partial: Vec<Vec<f32>> = blocks
-        .into_par_iter()
-        .map(
-            |((((((d_xs, (d_h, d_c)), (gates, tanh_c)), (h, c)), (h0, c0)), xs), (grad_h, grad_c))| {
-                let mut d_packed = vec![0.0; g * d.packed_cols()];
-                BackwardBlock {
-                    d: d.with_batch(h0.len() / u),
-                    w,
-                    gates,
-                    tanh_c,
-                    xs,
-                    h,
-                    c,
-                    h0,
-                    c0,
-                    grad_h,
-                    grad_c,
-                    d_gates: vec![0.0; gates.len()],
-                    d_xs,
-                    d_packed: &mut d_packed,
-                    d_h,
-                    d_c,
-                }
-                .run();
-                d_packed
-            },
-        )
-        .collect();
+    let partial = for_each_block(
+        blocks,
+        |((((((d_xs, (d_h, d_c)), (gates, tanh_c)), (h, c)), (h0, c0)), xs), (grad_h, grad_c))| {
+            let mut d_packed = vec![0.0; g * d.packed_cols()];
+            BackwardBlock {
+                d: d.with_batch(h0.len() / u),
+                w,
+                gates,
+                tanh_c,
+                xs,
+                h,
+                c,
+                h0,
+                c0,
+                grad_h,
+                grad_c,
+                d_gates: vec![0.0; gates.len()],
+                d_xs,
+                d_packed: &mut d_packed,
+                d_h,
+                d_c,
+            }
+            .run();
+            d_packed
+        },
+    );
     for p in partial {
         for (sum, x) in grads.packed.iter_mut().zip(p) {
             *sum += x;
@@ -402,7 +463,6 @@ impl BackwardBlock<'_> {
                 d_gates,
                 w_hh,
                 false,
-                1,
             );
         }
         let all_gates = View::rows(&self.d_gates, batch * time, g, g);
@@ -411,7 +471,6 @@ impl BackwardBlock<'_> {
             all_gates,
             self.w.w_ih(),
             false,
-            1,
         );
         // Each row's inputs to the gates, [x | h_prev | 1], so that one product gives the
         // gradient of all the packed weights.
@@ -432,7 +491,6 @@ impl BackwardBlock<'_> {
             all_gates.t(),
             View::rows(&feeding, batch * time, cols, cols),
             false,
-            1,
         );
     }
 }

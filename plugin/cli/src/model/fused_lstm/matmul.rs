@@ -66,8 +66,9 @@ impl<'a> ViewMut<'a> {
     }
 }
 
-/// `dst = a·b`, or `dst += a·b` when `accumulate`; `threads` > 1 splits the work on rayon.
-pub fn matmul(dst: ViewMut<'_>, a: View<'_>, b: View<'_>, accumulate: bool, threads: usize) {
+/// `dst = a·b`, or `dst += a·b` when `accumulate`, on the calling thread: the layer runs one
+/// block of the batch per thread already.
+pub fn matmul(dst: ViewMut<'_>, a: View<'_>, b: View<'_>, accumulate: bool) {
     assert!(
         dst.rows == a.rows && dst.cols == b.cols && a.cols == b.rows,
         "matrix shapes do not chain: ({}×{}) = ({}×{})·({}×{})",
@@ -78,11 +79,6 @@ pub fn matmul(dst: ViewMut<'_>, a: View<'_>, b: View<'_>, accumulate: bool, thre
         b.rows,
         b.cols
     );
-    let parallelism = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
     let s = |x: usize| x as isize;
     // SAFETY: every view was checked to stay inside its slice, `dst` is borrowed mutably and
     // so overlaps neither operand, and the shapes agree (asserted above).
@@ -106,7 +102,7 @@ pub fn matmul(dst: ViewMut<'_>, a: View<'_>, b: View<'_>, accumulate: bool, thre
             false,
             false,
             false,
-            parallelism,
+            Parallelism::None,
         );
     }
 }
@@ -123,9 +119,9 @@ mod tests {
         let a = View::rows(&a_data, 2, 3, 4);
         let b = View::rows(&b_data, 2, 3, 3).t();
         let mut out = [10.0; 4];
-        matmul(ViewMut::rows(&mut out, 2, 2, 2), a, b, false, 1);
+        matmul(ViewMut::rows(&mut out, 2, 2, 2), a, b, false);
         assert_eq!(out, [7.0, 11.0, 16.0, 23.0]);
-        matmul(ViewMut::rows(&mut out, 2, 2, 2), a, b, true, 2);
+        matmul(ViewMut::rows(&mut out, 2, 2, 2), a, b, true);
         assert_eq!(out, [14.0, 22.0, 32.0, 46.0]);
     }
 

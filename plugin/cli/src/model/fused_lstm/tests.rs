@@ -8,7 +8,12 @@ use rand::{Rng, SeedableRng};
 
 /// The replaced layer: one candle matrix product for the window's input projection, then
 /// candle operations for every step.
-fn stepwise(xs: &Tensor, w: LayerWeights<'_>, h0: &Tensor, c0: &Tensor) -> Result<(Tensor, Tensor)> {
+fn stepwise(
+    xs: &Tensor,
+    w: LayerWeights<'_>,
+    h0: &Tensor,
+    c0: &Tensor,
+) -> Result<(Tensor, Tensor)> {
     let (batch, time, inputs) = xs.dims3()?;
     let u = w.w_hh.dim(1)?;
     let gates_x = xs
@@ -117,8 +122,17 @@ fn assert_agree(dims: (usize, usize, usize, usize, usize)) {
         assert_eq!(a.dims(), b.dims(), "{name}: shapes differ");
         let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
         let diff = diff.to_scalar::<f32>().unwrap();
-        let scale = b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
-        assert!(scale > 0.0, "{name} is all zeros at {dims:?}: the check would be empty");
+        let scale = b
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(
+            scale > 0.0,
+            "{name} is all zeros at {dims:?}: the check would be empty"
+        );
         assert!(
             diff <= 1e-4 * scale,
             "{name} at (batch, time, inputs, units, layers) = {dims:?}: max difference {diff} \
