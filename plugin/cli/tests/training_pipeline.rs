@@ -5,13 +5,14 @@ mod common;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use deepmidi_cli::corpus::{read_corpus, read_piece};
-use deepmidi_cli::evaluation::evaluate;
+use deepmidi_cli::corpus::{read_corpus, read_piece, Split};
+use deepmidi_cli::evaluation::{evaluate, score_network};
 use deepmidi_cli::generate::{generate, performance_to_smf_bytes, GenerateOptions};
 use deepmidi_cli::model::{
     load_model_set, save_model_set, CandleModels, Network, NetworkShape, StreamKind,
 };
-use deepmidi_cli::tokens::TokenMode;
+use deepmidi_cli::tokens::{OffsetGrid, TokenMode};
+use deepmidi_cli::training::{train, Dataset, EarlyStopping};
 
 #[test]
 fn tiny_model_loss_falls() {
@@ -340,4 +341,61 @@ fn the_same_seed_trains_bit_identical_weights() {
         a[0] != other[0] && a[1] != other[1],
         "seeds 3 and 4 gave the same weights"
     );
+}
+
+/// A network far larger than 8 tunes need overfits within a few hundred steps: validation
+/// loss falls, then rises. The output must hold the weights of the lowest point, and the
+/// run must stop `patience` measurements after it.
+#[test]
+fn training_keeps_the_best_validation_set_and_stops_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    common::copy_files("irish", 10, &corpus);
+    let out = dir.path().join("model");
+    let mut opts = common::tiny_options(&corpus, &out, TokenMode::Chord, 1500);
+    opts.hyper.units = 96;
+    opts.hyper.dropout = 0.0;
+    opts.stopping = EarlyStopping {
+        validate_every: 20,
+        patience: 3,
+    };
+    let report = train(&opts).expect("training");
+    let measured: Vec<(usize, f64)> = report
+        .history
+        .iter()
+        .filter_map(|p| p.validation.map(|v| (p.step, v.per_onset)))
+        .collect();
+    let (best_step, best) = measured
+        .iter()
+        .copied()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("validation was measured");
+    let last = measured.last().unwrap().0;
+    assert!(
+        last < 1500,
+        "the run never stopped early: validation per onset {measured:?}"
+    );
+    assert_eq!(
+        last,
+        best_step + 3 * 20,
+        "stopped at the wrong step: {measured:?}"
+    );
+    let t = &report.meta.training;
+    assert_eq!((t.steps_done, t.steps_run), (best_step, last));
+    assert_eq!(t.validation.unwrap().per_onset, best);
+
+    // The files hold the weights of that step, not the last ones: scoring them again gives
+    // the best step's validation loss exactly.
+    let set = load_model_set(&out).unwrap();
+    assert_eq!(set.meta.training.steps_done, best_step);
+    let ds = Dataset::build(
+        &read_corpus(&corpus).unwrap(),
+        &Split::EveryTenth,
+        TokenMode::Chord,
+        OffsetGrid::default(),
+        opts.hyper.min_count,
+    );
+    let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
+    let rescored = score_network(&set.network(StreamKind::Note).unwrap(), &notes, 32).unwrap();
+    assert_eq!(rescored.nll(), t.validation.unwrap().note);
 }

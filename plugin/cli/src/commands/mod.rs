@@ -48,7 +48,13 @@ pub fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench_cmd::run(args),
         Command::LossCurve { model } => crate::training::read_history(&model)
             .map_err(anyhow::Error::from)
-            .and_then(|h| crate::pictures::loss_curve_png(&h, &model.join("loss.png")))
+            .and_then(|h| {
+                let kept = crate::model::load_model_set(&model)
+                    .ok()
+                    .filter(|set| set.meta.training.validation.is_some())
+                    .map(|set| set.meta.training.steps_done);
+                crate::pictures::loss_curve_png(&h, kept, &model.join("loss.png"))
+            })
             .map(|()| println!("wrote {}", model.join("loss.png").display())),
     };
     match result {

@@ -1,6 +1,6 @@
 use crate::model::Hyper;
 use crate::tokens::TokenMode;
-use crate::training::{train, TrainOptions};
+use crate::training::{train, EarlyStopping, TrainOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -48,6 +48,12 @@ pub struct TrainArgs {
     /// Save a checkpoint (a usable model set in OUT/checkpoint) every N steps; 0 = never.
     #[arg(long, default_value_t = 250)]
     checkpoint_every: usize,
+    /// Measure the validation loss every N steps; the output keeps the best model set.
+    #[arg(long, default_value_t = EarlyStopping::default().validate_every)]
+    validate_every: usize,
+    /// Stop after N validation measurements in a row without a new best; 0 = never.
+    #[arg(long, default_value_t = EarlyStopping::default().patience)]
+    patience: usize,
     /// Continue from OUT/checkpoint.
     #[arg(long)]
     resume: bool,
@@ -73,6 +79,10 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             seed: a.seed,
         },
         checkpoint_every: a.checkpoint_every,
+        stopping: EarlyStopping {
+            validate_every: a.validate_every,
+            patience: a.patience,
+        },
         resume: a.resume,
         progress: std::io::stderr().is_terminal(),
     };
@@ -80,8 +90,12 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
     let t = &report.meta.training;
     println!(
         "trained {} ({:?} mode) on {} files for {} steps in {:.0} s",
-        report.meta.name, report.meta.mode, report.meta.corpus.train_files, t.steps_done, t.seconds
+        report.meta.name, report.meta.mode, report.meta.corpus.train_files, t.steps_run, t.seconds
     );
+    let kept = t.validation.is_some().then_some(t.steps_done);
+    if let Some(step) = kept {
+        println!("kept the model set of step {step}, the lowest validation loss");
+    }
     println!(
         "train loss: note {:.4}, offset {:.4}",
         t.train_note_loss, t.train_offset_loss
@@ -93,7 +107,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let png = opts.out.join("loss.png");
-    match crate::pictures::loss_curve_png(&report.history, &png) {
+    match crate::pictures::loss_curve_png(&report.history, kept, &png) {
         Ok(()) => println!(
             "wrote {} and its loss curve {}",
             opts.out.display(),

@@ -12,4 +12,4 @@ mod saving;
 pub use deepmidi_engine::model::*;
 pub use network::{seed_weights, Dropout, LstmState, Network};
 pub use reference::ReferenceModel;
-pub use saving::{save_model_set, CandleModels};
+pub use saving::{save_model_set, write_meta, CandleModels};

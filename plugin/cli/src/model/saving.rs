@@ -56,8 +56,13 @@ pub fn save_model_set(
         vars.save(&tmp).map_err(|e| ModelError::new(&tmp, e))?;
         finish(&tmp, kind.file_name())?;
     }
+    write_meta(dir, meta)
+}
+
+/// Replaces `dir`'s `model.json` (written beside it and renamed, so it is never half there).
+pub fn write_meta(dir: &Path, meta: &ModelMeta) -> Result<(), ModelError> {
     let tmp = dir.join(format!("{META_FILE}.tmp"));
     let json = serde_json::to_string_pretty(meta).map_err(|e| ModelError::new(&tmp, e))?;
     std::fs::write(&tmp, json + "\n").map_err(|e| ModelError::new(&tmp, e))?;
-    finish(&tmp, META_FILE)
+    std::fs::rename(&tmp, dir.join(META_FILE)).map_err(|e| ModelError::new(dir.join(META_FILE), e))
 }

@@ -57,9 +57,10 @@ fn lines(history: &[LossPoint]) -> Vec<Line> {
     ]
 }
 
-/// Draws `history` (as recorded by training) into a PNG of [`LOSS_CURVE_SIZE`] at `path`.
+/// Draws `history` (as recorded by training) into a PNG of [`LOSS_CURVE_SIZE`] at `path`,
+/// with a vertical line at the `kept` step, whose weights the model set holds.
 /// Lines without a finite point (validation when no piece was held out) are left out.
-pub fn loss_curve_png(history: &[LossPoint], path: &Path) -> Result<()> {
+pub fn loss_curve_png(history: &[LossPoint], kept: Option<usize>, path: &Path) -> Result<()> {
     font::register()?;
     let lines: Vec<Line> = lines(history)
         .into_iter()
@@ -93,6 +94,16 @@ pub fn loss_curve_png(history: &[LossPoint], path: &Path) -> Result<()> {
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()?;
 
+    if let Some(step) = kept {
+        let x = step as f64;
+        let grey = RGBColor(110, 110, 110);
+        chart
+            .draw_series(LineSeries::new([(x, 0.0), (x, top)], grey.stroke_width(2)))?
+            .label(format!("kept: step {step}"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x + 10, y - 7), (x + 10, y + 7)], grey.stroke_width(2))
+            });
+    }
     for line in &lines {
         let colour = line.colour;
         if line.validation {
@@ -169,7 +180,7 @@ mod tests {
     fn draws_training_and_validation_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("loss.png");
-        loss_curve_png(&history(true), &path).unwrap();
+        loss_curve_png(&history(true), Some(2000), &path).unwrap();
         assert_picture(&path, LOSS_CURVE_SIZE);
         // Both colours are on the picture: the note and offset lines were drawn.
         let img = image::open(&path).unwrap().to_rgb8();
@@ -183,7 +194,7 @@ mod tests {
     fn draws_without_validation_and_with_a_single_point() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("loss.png");
-        loss_curve_png(&history(false), &path).unwrap();
+        loss_curve_png(&history(false), None, &path).unwrap();
         assert_picture(&path, LOSS_CURVE_SIZE);
         let one = [LossPoint {
             step: 0,
@@ -191,14 +202,14 @@ mod tests {
             offset: 2.0,
             validation: None,
         }];
-        loss_curve_png(&one, &path).unwrap();
+        loss_curve_png(&one, None, &path).unwrap();
         assert_picture(&path, LOSS_CURVE_SIZE);
     }
 
     #[test]
     fn refuses_an_empty_history() {
         let dir = tempfile::tempdir().unwrap();
-        let err = loss_curve_png(&[], &dir.path().join("loss.png")).unwrap_err();
+        let err = loss_curve_png(&[], None, &dir.path().join("loss.png")).unwrap_err();
         assert!(err.to_string().contains("no loss to draw"), "{err}");
         let nan = [LossPoint {
             step: 5,
@@ -206,6 +217,6 @@ mod tests {
             offset: f64::INFINITY,
             validation: None,
         }];
-        assert!(loss_curve_png(&nan, &dir.path().join("loss.png")).is_err());
+        assert!(loss_curve_png(&nan, None, &dir.path().join("loss.png")).is_err());
     }
 }

@@ -9,4 +9,4 @@ pub use batches::WindowSampler;
 pub use checkpoint::read_history;
 pub use dataset::{Dataset, EncodedPiece};
 pub(crate) use trainer::Learner;
-pub use trainer::{train, LossPoint, TrainOptions, TrainReport};
+pub use trainer::{train, EarlyStopping, LossPoint, TrainOptions, TrainReport};

@@ -32,8 +32,36 @@ pub struct TrainOptions {
     pub mode: TokenMode,
     pub hyper: Hyper,
     pub checkpoint_every: usize,
+    pub stopping: EarlyStopping,
     pub resume: bool,
     pub progress: bool,
+}
+
+/// When validation loss is measured, and when a run that stopped improving ends.
+///
+/// Every `validate_every` steps the validation NLL per onset is measured; the model set with
+/// the lowest so far is what the output folder holds, then and at the end. After `patience`
+/// measurements in a row without a new lowest, the run stops early (0: it never does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlyStopping {
+    pub validate_every: usize,
+    pub patience: usize,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        EarlyStopping {
+            validate_every: 100,
+            patience: 5,
+        }
+    }
+}
+
+/// The lowest validation loss so far and the step that reached it.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    step: usize,
+    per_onset: f64,
 }
 
 /// One point of the loss curve: mean training loss since the previous point, and the
@@ -44,6 +72,10 @@ pub struct LossPoint {
     pub note: f64,
     pub offset: f64,
     pub validation: Option<Losses>,
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 pub struct TrainReport {
@@ -212,6 +244,18 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     if start_step >= hyper.steps {
         bail!("the checkpoint already has {start_step} steps; ask for more with --steps");
     }
+    // A resumed run keeps competing with the best set it already wrote.
+    let mut best: Option<Best> = resumed
+        .as_ref()
+        .and_then(|_| load_model_set(&opts.out).ok())
+        .and_then(|set| {
+            let t = set.meta.training;
+            t.validation.map(|v| Best {
+                step: t.steps_done,
+                per_onset: v.per_onset,
+            })
+        });
+    let mut stale = 0usize;
     let mut sampler = WindowSampler::new(
         &ds.train,
         hyper.seq_len,
@@ -249,6 +293,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         },
         training: TrainingInfo {
             steps_done: start_step,
+            steps_run: start_step,
             train_note_loss: 0.0,
             train_offset_loss: 0.0,
             validation: None,
@@ -294,51 +339,90 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         bar.inc(1);
         let at_checkpoint =
             opts.checkpoint_every > 0 && done % opts.checkpoint_every == 0 && done < hyper.steps;
-        if at_checkpoint || done == hyper.steps {
-            let validation = validate(&ds, &note.net, &offset.net)?;
-            history.push(LossPoint {
-                step: done,
-                note: sum_note / since as f64,
-                offset: sum_offset / since as f64,
-                validation,
-            });
-            (sum_note, sum_offset, since) = (0.0, 0.0, 0);
-            if at_checkpoint {
-                let n = recent.len() as f64;
-                meta.training.train_note_loss = recent.iter().map(|r| r.0).sum::<f64>() / n;
-                meta.training.train_offset_loss = recent.iter().map(|r| r.1).sum::<f64>() / n;
-                meta.training.steps_done = done;
-                meta.training.validation = validation;
-                save_checkpoint(&opts.out, &meta, &note.vars, &offset.vars, &history)?;
-                let line = format!(
-                    "step {done}: checkpoint saved{}",
-                    validation.map_or(String::new(), |v| format!(
-                        ", validation NLL note {:.3} offset {:.3}",
-                        v.note, v.offset
-                    ))
-                );
-                if opts.progress {
-                    bar.println(line);
-                } else {
-                    eprintln!("{line}");
-                }
+        let at_validation =
+            opts.stopping.validate_every > 0 && done % opts.stopping.validate_every == 0;
+        if !(at_checkpoint || at_validation || done == hyper.steps) {
+            continue;
+        }
+        let validation = validate(&ds, &note.net, &offset.net)?;
+        history.push(LossPoint {
+            step: done,
+            note: sum_note / since as f64,
+            offset: sum_offset / since as f64,
+            validation,
+        });
+        (sum_note, sum_offset, since) = (0.0, 0.0, 0);
+        let n = recent.len() as f64;
+        meta.training.train_note_loss = recent.iter().map(|r| r.0).sum::<f64>() / n;
+        meta.training.train_offset_loss = recent.iter().map(|r| r.1).sum::<f64>() / n;
+        meta.training.steps_done = done;
+        meta.training.validation = validation;
+        meta.training.seconds = started.elapsed().as_secs_f64();
+        meta.training.date = now();
+        if let Some(v) = validation {
+            if best.is_none_or(|b| v.per_onset < b.per_onset) {
+                best = Some(Best {
+                    step: done,
+                    per_onset: v.per_onset,
+                });
+                stale = 0;
+                save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
+            } else {
+                stale += 1;
             }
+        }
+        let mut lines = Vec::new();
+        if at_checkpoint {
+            save_checkpoint(&opts.out, &meta, &note.vars, &offset.vars, &history)?;
+            lines.push(format!(
+                "step {done}: checkpoint saved{}",
+                validation.map_or(String::new(), |v| format!(
+                    ", validation NLL note {:.3} offset {:.3}",
+                    v.note, v.offset
+                ))
+            ));
+        }
+        let patience = opts.stopping.patience;
+        if patience > 0 && stale >= patience && done < hyper.steps {
+            if let Some(b) = best {
+                lines.push(format!(
+                    "step {done}: no better validation loss in {patience} measurements since \
+                     step {}; stopping early",
+                    b.step
+                ));
+            }
+        }
+        for line in &lines {
+            if opts.progress {
+                bar.println(line);
+            } else {
+                eprintln!("{line}");
+            }
+        }
+        if patience > 0 && stale >= patience {
+            break;
         }
     }
     bar.finish_and_clear();
-    let n = recent.len().max(1) as f64;
-    meta.training = TrainingInfo {
-        steps_done: hyper.steps.max(start_step),
-        train_note_loss: recent.iter().map(|r| r.0).sum::<f64>() / n,
-        train_offset_loss: recent.iter().map(|r| r.1).sum::<f64>() / n,
-        validation: match history.last() {
-            Some(p) if p.step == hyper.steps => p.validation,
-            _ => validate(&ds, &note.net, &offset.net)?,
-        },
-        seconds: started.elapsed().as_secs_f64(),
-        date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    };
-    save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
+    let steps_run = history.last().map_or(start_step, |p| p.step);
+    match best {
+        // The output folder holds the best set already; its record gains the whole run.
+        Some(b) => {
+            let mut set = load_model_set(&opts.out)?;
+            set.meta.training.steps_run = steps_run;
+            set.meta.training.seconds = started.elapsed().as_secs_f64();
+            meta = set.meta;
+            debug_assert_eq!(meta.training.steps_done, b.step);
+            crate::model::write_meta(&opts.out, &meta)?;
+        }
+        // Nothing held out to choose by: the last weights are the model.
+        None => {
+            meta.training.steps_run = steps_run;
+            meta.training.seconds = started.elapsed().as_secs_f64();
+            meta.training.date = now();
+            save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
+        }
+    }
     write_history(&opts.out, &history)?;
     remove_checkpoints(&opts.out);
     Ok(TrainReport {

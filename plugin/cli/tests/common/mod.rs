@@ -3,7 +3,7 @@
 
 use deepmidi_cli::model::{Hyper, ModelSet};
 use deepmidi_cli::tokens::TokenMode;
-use deepmidi_cli::training::{train, TrainOptions, TrainReport};
+use deepmidi_cli::training::{train, EarlyStopping, TrainOptions, TrainReport};
 use std::path::{Path, PathBuf};
 
 /// `../shared/corpus` beside the checkout.
@@ -54,6 +54,10 @@ pub fn tiny_options(corpus: &Path, out: &Path, mode: TokenMode, steps: usize) ->
         mode,
         hyper: tiny_hyper(steps),
         checkpoint_every: 0,
+        stopping: EarlyStopping {
+            validate_every: 0,
+            patience: 0,
+        },
         resume: false,
         progress: false,
     }

@@ -60,7 +60,12 @@ pub struct Losses {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingInfo {
+    /// The training steps of these weights: the step with the lowest validation loss.
     pub steps_done: usize,
+    /// Steps the run went through, more than `steps_done` when it kept an earlier, better
+    /// set (0 in files written before this field).
+    #[serde(default)]
+    pub steps_run: usize,
     /// Mean training loss over the last 100 steps, per stream (NaN, written as null, when
     /// unknown).
     #[serde(deserialize_with = "null_as_nan")]
