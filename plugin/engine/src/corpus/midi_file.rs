@@ -2,9 +2,11 @@
 //!
 //! Only onsets matter to the models: the note model sees which pitches start together, the
 //! offset model sees the gap to the next start. Durations are not learned, so note-offs are
-//! only used to find where the piece ends (the gap after its last onset).
+//! only used to find where the piece ends (the gap after its last onset). Time signatures
+//! are kept, to place each onset in its bar.
 
-use midly::{MidiMessage, Smf, Timing, TrackEventKind};
+use super::meter::{Meter, MeterMap};
+use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 use std::collections::BTreeMap;
 
 /// General MIDI reserves channel 10 (index 9) for drums, which have no pitch in our sense.
@@ -31,6 +33,8 @@ pub struct Piece {
     pub onsets: Vec<Onset>,
     /// The last tick at which a note sounds or starts: the end of the last note.
     pub end_tick: u64,
+    /// The time signatures, from every track.
+    pub meters: MeterMap,
 }
 
 impl Piece {
@@ -118,13 +122,21 @@ pub fn read_piece(bytes: &[u8]) -> Result<Piece, PieceError> {
         Timing::Timecode(..) => return Err(PieceError::Smpte),
     };
     let mut by_tick: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut meters = Vec::new();
     let mut end_tick = 0u64;
     for track in &smf.tracks {
         let mut tick = 0u64;
         for event in track {
             tick = tick.saturating_add(u64::from(event.delta.as_int()));
-            let TrackEventKind::Midi { channel, message } = event.kind else {
-                continue;
+            let (channel, message) = match event.kind {
+                TrackEventKind::Midi { channel, message } => (channel, message),
+                // An impossible signature (such as a zero numerator) is ignored, as common
+                // readers ignore it.
+                TrackEventKind::Meta(MetaMessage::TimeSignature(n, d, ..)) => {
+                    meters.extend(Meter::from_midi(n, d).map(|m| (tick, m)));
+                    continue;
+                }
+                _ => continue,
             };
             if channel.as_int() == DRUM_CHANNEL {
                 continue;
@@ -158,6 +170,7 @@ pub fn read_piece(bytes: &[u8]) -> Result<Piece, PieceError> {
         ticks_per_quarter,
         onsets,
         end_tick,
+        meters: MeterMap::from_events(meters),
     })
 }
 
@@ -296,5 +309,46 @@ mod tests {
             flipped[n] ^= 0xA5;
             let _ = read_piece(&flipped);
         }
+    }
+
+    fn time_signature(n: u8, d_power: u8) -> TrackEventKind<'static> {
+        TrackEventKind::Meta(MetaMessage::TimeSignature(n, d_power, 24, 8))
+    }
+
+    #[test]
+    fn time_signatures_come_from_any_track_and_change_mid_piece() {
+        let m = |s: &str| s.parse::<Meter>().unwrap();
+        // A conductor track in 3/4 that changes to 6/8 after two bars, with an impossible
+        // signature (numerator 0) in between, which is ignored; notes in another track.
+        let bytes = write(
+            Format::Parallel,
+            Timing::Metrical(u15::new(96)),
+            vec![
+                vec![
+                    ev(0, time_signature(3, 2)),
+                    ev(96 * 3, time_signature(0, 2)),
+                    ev(96 * 3, time_signature(6, 3)),
+                ],
+                vec![ev(0, on(0, 60, 90)), ev(96 * 7, on(0, 60, 0))],
+            ],
+        );
+        let piece = read_piece(&bytes).unwrap();
+        let changes: Vec<(u64, Meter)> = piece
+            .meters
+            .changes()
+            .iter()
+            .map(|c| (c.tick, c.meter))
+            .collect();
+        assert_eq!(changes, vec![(0, m("3/4")), (576, m("6/8"))]);
+
+        // Without any, a file is in 4/4.
+        let plain = write(
+            Format::SingleTrack,
+            Timing::Metrical(u15::new(96)),
+            vec![vec![ev(0, on(0, 60, 90)), ev(96, on(0, 60, 0))]],
+        );
+        let piece = read_piece(&plain).unwrap();
+        assert_eq!(piece.meters.changes().len(), 1);
+        assert_eq!(piece.meters.at(10_000).meter, Meter::COMMON_TIME);
     }
 }

@@ -2,7 +2,7 @@
 //! priming the generator share.
 
 use super::streams::{piece_streams, TokenMode, TokenStreams};
-use super::{NoteVocab, OffsetGrid, OffsetVocab};
+use super::{MetricPosition, NoteVocab, OffsetGrid, OffsetVocab};
 use crate::corpus::Piece;
 
 /// One piece as vocabulary indices, both streams the same length.
@@ -10,6 +10,8 @@ use crate::corpus::Piece;
 pub struct EncodedPiece {
     pub notes: Vec<u32>,
     pub offsets: Vec<u32>,
+    /// Where each step's onset falls in its bar.
+    pub positions: Vec<MetricPosition>,
     /// Onsets covered, to report likelihoods per onset whatever the mode.
     pub onsets: usize,
 }
@@ -37,6 +39,7 @@ impl Encoder<'_> {
                 .iter()
                 .map(|o| self.offsets.index_of(o))
                 .collect(),
+            positions: streams.positions.clone(),
             onsets: streams.onsets,
         }
     }

@@ -4,7 +4,17 @@
 //! and sixteenth triplets (4) exactly. Gaps are capped at 8 quarters (two 4/4 bars): a longer
 //! rest is rare, and the model should not waste capacity on it.
 
+use crate::corpus::BarPosition;
 use serde::{Deserialize, Serialize};
+
+/// Where an onset falls in its bar, on the grid: the models' view of the meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MetricPosition {
+    /// Steps since the bar's start, below `bar_steps`.
+    pub step_in_bar: u32,
+    /// The bar's length in steps (4/4: 96, 6/8 and 3/4: 72).
+    pub bar_steps: u32,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OffsetGrid {
@@ -36,6 +46,16 @@ impl OffsetGrid {
         to_step
             .saturating_sub(from_step)
             .min(u64::from(self.max_steps)) as u32
+    }
+
+    /// A position in a bar → the nearest grid step in it. An onset that rounds up to the
+    /// bar's end is on the next downbeat.
+    pub fn metric_position(&self, p: BarPosition) -> MetricPosition {
+        let bar_steps = (self.step_of(p.meter.bar_quarters()) as u32).max(1);
+        MetricPosition {
+            step_in_bar: (self.step_of(p.quarters_into_bar) % u64::from(bar_steps)) as u32,
+            bar_steps,
+        }
     }
 
     pub fn quarters(&self, steps: u32) -> f64 {

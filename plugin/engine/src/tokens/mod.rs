@@ -6,6 +6,6 @@ mod streams;
 mod vocab;
 
 pub use encoding::{EncodedPiece, Encoder};
-pub use grid::OffsetGrid;
+pub use grid::{MetricPosition, OffsetGrid};
 pub use streams::{piece_streams, TokenMode, TokenStreams};
 pub use vocab::{NoteVocab, OffsetVocab, Vocab, VocabError, UNKNOWN};

@@ -1,6 +1,6 @@
 //! A piece → its note stream and offset stream, one token pair per step.
 
-use super::grid::OffsetGrid;
+use super::grid::{MetricPosition, OffsetGrid};
 use crate::corpus::Piece;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,8 @@ pub struct UnknownMode(pub String);
 pub struct TokenStreams {
     pub notes: Vec<Vec<u8>>,
     pub offsets: Vec<u32>,
+    /// Where each step's onset falls in its bar (a chord's notes in split mode share it).
+    pub positions: Vec<MetricPosition>,
     /// Onsets covered, to report likelihoods per onset whatever the mode.
     pub onsets: usize,
 }
@@ -58,16 +60,20 @@ pub fn piece_streams(piece: &Piece, grid: &OffsetGrid, mode: TokenMode) -> Token
     for (i, onset) in piece.onsets.iter().enumerate() {
         let next = steps.get(i + 1).copied().unwrap_or(end_step);
         let gap = grid.gap(steps[i], next);
+        let position =
+            grid.metric_position(piece.meters.position(onset.tick, piece.ticks_per_quarter));
         match mode {
             TokenMode::Chord => {
                 out.notes.push(onset.pitches.clone());
                 out.offsets.push(gap);
+                out.positions.push(position);
             }
             TokenMode::Split => {
                 let last = onset.pitches.len() - 1;
                 for (k, &p) in onset.pitches.iter().enumerate() {
                     out.notes.push(vec![p]);
                     out.offsets.push(if k == last { gap } else { 0 });
+                    out.positions.push(position);
                 }
             }
         }
@@ -98,6 +104,7 @@ mod tests {
                 },
             ],
             end_tick: 1360,
+            meters: Default::default(),
         }
     }
 
@@ -117,5 +124,52 @@ mod tests {
         assert_eq!(notes, vec![48, 64, 67, 62, 60, 64]);
         assert_eq!(s.offsets, vec![0, 0, 12, 8, 0, 48]);
         assert_eq!(s.onsets, 3);
+    }
+
+    /// Builds a piece bar by bar through several meters, noting for every onset the bar
+    /// position it was placed at; the streams must find the same positions from the meter
+    /// changes alone.
+    #[test]
+    fn metric_positions_match_a_count_of_bars() {
+        use crate::corpus::{Meter, MeterMap};
+        let tpq = 480u64;
+        let mut changes = Vec::new();
+        let mut onsets = Vec::new();
+        let mut expected = Vec::new();
+        let mut bar_start = 0u64;
+        for (meter, bars) in [("4/4", 2), ("3/4", 3), ("6/8", 2), ("7/16", 1), ("2/2", 1)] {
+            let meter: Meter = meter.parse().unwrap();
+            changes.push((bar_start, meter));
+            let unit = tpq * 4 / u64::from(meter.denominator());
+            let bar = unit * u64::from(meter.numerator());
+            for _ in 0..bars {
+                for k in 0..u64::from(meter.numerator()) {
+                    for offset in [k * unit, k * unit + unit / 3] {
+                        onsets.push(Onset {
+                            tick: bar_start + offset,
+                            pitches: vec![60, 67],
+                        });
+                        // 480 ticks per quarter = 20 ticks per grid step.
+                        expected.push(MetricPosition {
+                            step_in_bar: (offset / 20) as u32,
+                            bar_steps: (bar / 20) as u32,
+                        });
+                    }
+                }
+                bar_start += bar;
+            }
+        }
+        let piece = Piece {
+            ticks_per_quarter: tpq as u16,
+            onsets,
+            end_tick: bar_start,
+            meters: MeterMap::from_events(changes),
+        };
+        let grid = OffsetGrid::default();
+        let chords = piece_streams(&piece, &grid, TokenMode::Chord);
+        assert_eq!(chords.positions, expected);
+        let split = piece_streams(&piece, &grid, TokenMode::Split);
+        let doubled: Vec<MetricPosition> = expected.iter().flat_map(|&p| [p, p]).collect();
+        assert_eq!(split.positions, doubled);
     }
 }
