@@ -11,8 +11,8 @@ use deepmidi_cli::generate::{generate, performance_to_smf_bytes, GenerateOptions
 use deepmidi_cli::model::{
     load_model_set, save_model_set, CandleModels, Network, NetworkShape, StreamKind,
 };
-use deepmidi_cli::tokens::{OffsetGrid, TokenMode};
-use deepmidi_cli::training::{train, Dataset, EarlyStopping};
+use deepmidi_cli::tokens::{transpose_chord, OffsetGrid, TokenMode, UNKNOWN};
+use deepmidi_cli::training::{train, Dataset, EarlyStopping, WindowSampler};
 
 #[test]
 fn tiny_model_loss_falls() {
@@ -62,6 +62,7 @@ fn tiny_model_loss_falls() {
         TokenMode::Chord,
         loaded.meta.grid,
         1,
+        Default::default(),
     );
     let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
     let rescored = deepmidi_cli::evaluation::score_network(
@@ -394,8 +395,75 @@ fn training_keeps_the_best_validation_set_and_stops_early() {
         TokenMode::Chord,
         OffsetGrid::default(),
         opts.hyper.min_count,
+        opts.hyper.transpose,
     );
     let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
     let rescored = score_network(&set.network(StreamKind::Note).unwrap(), &notes, 32).unwrap();
     assert_eq!(rescored.nll(), t.validation.unwrap().note);
+}
+
+/// With `--transpose -5..6`, every window is a stretch of the training stream moved as a
+/// whole by one interval of the range, inside the MIDI range, and the intervals vary.
+#[test]
+fn transposed_windows_are_whole_windows_moved_by_one_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus_dir = dir.path().join("corpus");
+    common::copy_files("irish", 10, &corpus_dir);
+    let corpus = read_corpus(&corpus_dir).unwrap();
+    let build = |transpose: &str| {
+        Dataset::build(
+            &corpus,
+            &Split::EveryTenth,
+            TokenMode::Chord,
+            OffsetGrid::default(),
+            1,
+            transpose.parse().unwrap(),
+        )
+    };
+    let plain = build("0..0");
+    let moved = build("-5..6");
+    let raw: Vec<Vec<u8>> = moved
+        .train_tokens
+        .iter()
+        .flat_map(|s| s.notes.iter().cloned())
+        .collect();
+    // The vocabulary holds every training token in every key of the range.
+    for t in &raw {
+        for by in -5..=6 {
+            let shifted = transpose_chord(t, by).unwrap();
+            assert_ne!(moved.note_vocab.index_of(&shifted), UNKNOWN, "{shifted:?}");
+        }
+    }
+    assert!(moved.note_vocab.len() > plain.note_vocab.len());
+
+    let (t, rows) = (16, 64);
+    let shifts_of = |ds: &Dataset| -> Vec<i16> {
+        let mut sampler = WindowSampler::new(ds, t, 5).unwrap();
+        let batch = sampler.batch(rows).unwrap();
+        let inputs = batch.note_inputs.to_vec2::<u32>().unwrap();
+        let targets = batch.note_targets.to_vec2::<u32>().unwrap();
+        let mut shifts = Vec::new();
+        for (input, target) in inputs.iter().zip(&targets) {
+            let window: Vec<&Vec<u8>> = input
+                .iter()
+                .chain(target.last())
+                .map(|&i| ds.note_vocab.token(i).expect("a known token"))
+                .collect();
+            // Find where in the stream, moved by how much, this window comes from.
+            let found = (0..raw.len() - t).find_map(|start| {
+                let by = i16::from(window[0][0]) - i16::from(raw[start][0]);
+                let fits = (0..=t).all(|k| {
+                    transpose_chord(&raw[start + k], by as i8).as_ref() == Some(window[k])
+                });
+                fits.then_some(by)
+            });
+            shifts.push(found.expect("the window is a moved stretch of the training stream"));
+        }
+        shifts
+    };
+    let moved_shifts = shifts_of(&moved);
+    assert!(moved_shifts.iter().all(|s| (-5..=6).contains(s)));
+    let distinct: std::collections::BTreeSet<i16> = moved_shifts.iter().copied().collect();
+    assert!(distinct.len() >= 8, "shifts drawn: {distinct:?}");
+    assert!(shifts_of(&plain).iter().all(|&s| s == 0));
 }

@@ -58,7 +58,7 @@ fn deepmidi_throughput(ds: &Dataset, units: usize, steps: usize) -> Result<f64> 
         layers: hyper.layers,
     };
     let mut learner = Learner::new(shape, &hyper, 1)?;
-    let mut sampler = WindowSampler::new(&ds.train, hyper.seq_len, 1)
+    let mut sampler = WindowSampler::new(ds, hyper.seq_len, 1)
         .context("the bench corpus is shorter than one training window")?;
     let warm_up = sampler.batch(hyper.batch_size)?;
     learner.step(&warm_up.note_inputs, &warm_up.note_targets)?;
@@ -119,6 +119,7 @@ fn training_figures(a: &BenchArgs) -> Result<()> {
         TokenMode::Chord,
         OffsetGrid::default(),
         h.min_count,
+        h.transpose,
     );
     println!(
         "training throughput (tokens/s): note network, vocabulary {}, embedding {}, batch {} x {} \

@@ -1,5 +1,5 @@
 use crate::model::Hyper;
-use crate::tokens::TokenMode;
+use crate::tokens::{TokenMode, Transpose};
 use crate::training::{train, EarlyStopping, TrainOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -45,6 +45,10 @@ pub struct TrainArgs {
     min_count: u64,
     #[arg(long, default_value_t = Hyper::default().seed)]
     seed: u64,
+    /// Move each training window by a random interval in LO..HI semitones (e.g. -5..6: all
+    /// twelve keys); 0..0 trains on the pieces as written.
+    #[arg(long, default_value_t = Hyper::default().transpose, allow_hyphen_values = true, value_name = "LO..HI")]
+    transpose: Transpose,
     /// Save a checkpoint (a usable model set in OUT/checkpoint) every N steps; 0 = never.
     #[arg(long, default_value_t = 250)]
     checkpoint_every: usize,
@@ -77,6 +81,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             steps: a.steps,
             min_count: a.min_count,
             seed: a.seed,
+            transpose: a.transpose,
         },
         checkpoint_every: a.checkpoint_every,
         stopping: EarlyStopping {

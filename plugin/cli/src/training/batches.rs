@@ -1,6 +1,8 @@
-//! Random windows of the concatenated training streams.
+//! Random windows of the concatenated training streams, each moved to a random key where
+//! the dataset asks for transposition.
 
-use super::dataset::EncodedPiece;
+use super::dataset::Dataset;
+use crate::tokens::{transpose_chord, UNKNOWN};
 use candle_core::{Device, Result, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -9,8 +11,14 @@ use rand_pcg::Pcg64Mcg;
 /// training pieces end to end. Crossing a piece boundary is fine: it teaches the model
 /// to start a new tune.
 pub struct WindowSampler {
-    notes: Vec<u32>,
+    /// The note stream once per shift of the dataset's range, lowest shift first; a token
+    /// that leaves the MIDI range under a shift is `UNKNOWN` there (no window uses it).
+    notes: Vec<Vec<u32>>,
     offsets: Vec<u32>,
+    /// The lowest and highest pitch of each step's token, to keep a shifted window in range.
+    lowest: Vec<u8>,
+    highest: Vec<u8>,
+    lowest_shift: i8,
     seq_len: usize,
     rng: Pcg64Mcg,
 }
@@ -25,30 +33,69 @@ pub struct Batch {
 
 impl WindowSampler {
     /// Returns `None` when the training data is shorter than one window.
-    pub fn new(pieces: &[EncodedPiece], seq_len: usize, seed: u64) -> Option<Self> {
-        let notes: Vec<u32> = pieces
-            .iter()
-            .flat_map(|p| p.notes.iter().copied())
+    pub fn new(ds: &Dataset, seq_len: usize, seed: u64) -> Option<Self> {
+        let tokens: Vec<&Vec<u8>> = ds.train_tokens.iter().flat_map(|s| &s.notes).collect();
+        let notes = ds
+            .transpose
+            .shifts()
+            .map(|by| {
+                tokens
+                    .iter()
+                    .map(|t| transpose_chord(t, by).map_or(UNKNOWN, |t| ds.note_vocab.index_of(&t)))
+                    .collect()
+            })
             .collect();
-        let offsets: Vec<u32> = pieces
+        let offsets: Vec<u32> = ds
+            .train
             .iter()
             .flat_map(|p| p.offsets.iter().copied())
             .collect();
-        (notes.len() > seq_len + 1).then(|| WindowSampler {
+        let pitch = |f: fn(&[u8]) -> Option<&u8>| -> Vec<u8> {
+            tokens.iter().map(|t| f(t).copied().unwrap_or(60)).collect()
+        };
+        (offsets.len() > seq_len + 1).then(|| WindowSampler {
             notes,
             offsets,
+            lowest: pitch(<[u8]>::first),
+            highest: pitch(<[u8]>::last),
+            lowest_shift: ds.transpose.lo(),
             seq_len,
             rng: Pcg64Mcg::seed_from_u64(seed),
         })
+    }
+
+    /// A shift for the window of `len` steps at `start`, uniform over those of the range that
+    /// keep all its pitches in MIDI range (always includes 0); the index of its stream.
+    fn shift_for(&mut self, start: usize, len: usize) -> usize {
+        if self.notes.len() == 1 {
+            return 0;
+        }
+        let low = self.lowest[start..start + len]
+            .iter()
+            .min()
+            .copied()
+            .unwrap_or(0);
+        let high = self.highest[start..start + len]
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(127);
+        let lo = i16::from(self.lowest_shift).max(-i16::from(low));
+        let hi =
+            (i16::from(self.lowest_shift) + self.notes.len() as i16 - 1).min(127 - i16::from(high));
+        let by = self.rng.random_range(lo..=hi);
+        (by - i16::from(self.lowest_shift)) as usize
     }
 
     pub fn batch(&mut self, batch_size: usize) -> Result<Batch> {
         let t = self.seq_len;
         let mut buf = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
         for _ in 0..batch_size {
-            let start = self.rng.random_range(0..self.notes.len() - t - 1);
-            buf[0].extend_from_slice(&self.notes[start..start + t]);
-            buf[1].extend_from_slice(&self.notes[start + 1..start + t + 1]);
+            let start = self.rng.random_range(0..self.offsets.len() - t - 1);
+            let shift = self.shift_for(start, t + 1);
+            let notes = &self.notes[shift];
+            buf[0].extend_from_slice(&notes[start..start + t]);
+            buf[1].extend_from_slice(&notes[start + 1..start + t + 1]);
             buf[2].extend_from_slice(&self.offsets[start..start + t]);
             buf[3].extend_from_slice(&self.offsets[start + 1..start + t + 1]);
         }

@@ -1,7 +1,10 @@
 //! Encoding a corpus into index streams with vocabularies built from its training files.
 
 use crate::corpus::{Corpus, Split};
-use crate::tokens::{piece_streams, Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode};
+use crate::tokens::{
+    piece_streams, transpose_chord, Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode,
+    TokenStreams, Transpose,
+};
 
 pub use crate::tokens::EncodedPiece;
 
@@ -13,16 +16,22 @@ pub struct Dataset {
     pub offset_vocab: OffsetVocab,
     pub train: Vec<EncodedPiece>,
     pub validation: Vec<EncodedPiece>,
+    /// The training pieces' tokens before lookup, for transposed windows.
+    pub train_tokens: Vec<TokenStreams>,
+    /// The shifts training windows are moved by; validation is never moved.
+    pub transpose: Transpose,
 }
 
 impl Dataset {
-    /// Builds vocabularies from the training pieces only, then encodes both sides.
+    /// Builds vocabularies from the training pieces only (in every key of `transpose`), then
+    /// encodes both sides.
     pub fn build(
         corpus: &Corpus,
         split: &Split,
         mode: TokenMode,
         grid: OffsetGrid,
         min_count: u64,
+        transpose: Transpose,
     ) -> Dataset {
         let (train_idx, val_idx) = split.partition(corpus);
         let raw = |idx: &[usize]| -> Vec<_> {
@@ -31,7 +40,16 @@ impl Dataset {
                 .collect()
         };
         let train_raw = raw(&train_idx);
-        let note_vocab = NoteVocab::build(train_raw.iter().flat_map(|s| &s.notes), min_count);
+        let shifted: Vec<Vec<u8>> = transpose
+            .shifts()
+            .flat_map(|by| {
+                let raw = &train_raw;
+                raw.iter()
+                    .flat_map(|s| &s.notes)
+                    .filter_map(move |n| transpose_chord(n, by))
+            })
+            .collect();
+        let note_vocab = NoteVocab::build(&shifted, min_count);
         let offset_vocab = OffsetVocab::build(train_raw.iter().flat_map(|s| &s.offsets), min_count);
         let mut ds = Dataset {
             mode,
@@ -40,9 +58,12 @@ impl Dataset {
             offset_vocab,
             train: Vec::new(),
             validation: Vec::new(),
+            train_tokens: Vec::new(),
+            transpose,
         };
         ds.train = train_raw.iter().map(|s| ds.encode_streams(s)).collect();
         ds.validation = raw(&val_idx).iter().map(|s| ds.encode_streams(s)).collect();
+        ds.train_tokens = train_raw;
         ds
     }
 

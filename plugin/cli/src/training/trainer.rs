@@ -181,6 +181,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         opts.mode,
         OffsetGrid::default(),
         hyper.min_count,
+        hyper.transpose,
     );
     let mut start_step = 0;
     let mut history = Vec::new();
@@ -257,7 +258,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         });
     let mut stale = 0usize;
     let mut sampler = WindowSampler::new(
-        &ds.train,
+        &ds,
         hyper.seq_len,
         hyper.seed.wrapping_add(start_step as u64),
     )

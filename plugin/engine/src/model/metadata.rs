@@ -1,6 +1,8 @@
 //! `model.json`: everything besides the weights that is needed to use or judge a model set.
 
-use crate::tokens::{Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode, VocabError};
+use crate::tokens::{
+    Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode, Transpose, VocabError,
+};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the file layout changes incompatibly; older files are refused with a message.
@@ -18,6 +20,9 @@ pub struct Hyper {
     pub steps: usize,
     pub min_count: u64,
     pub seed: u64,
+    /// Each training window moved by a random interval in this range (none in older files).
+    #[serde(default)]
+    pub transpose: Transpose,
 }
 
 /// The training defaults: `deepmidi train`'s flags and `deepmidi bench`'s sizes.
@@ -34,6 +39,7 @@ impl Default for Hyper {
             steps: 3000,
             min_count: 2,
             seed: 1,
+            transpose: Transpose::default(),
         }
     }
 }
