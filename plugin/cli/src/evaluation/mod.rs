@@ -2,11 +2,13 @@
 //! with the corpus (Yang & Lerch 2018).
 
 mod baseline;
+mod key;
 mod likelihood;
 mod overlap;
 mod report;
 
 pub use baseline::Unigram;
+pub use key::{estimate_key, key_stability, Key, KEY_WINDOW_ONSETS};
 pub use likelihood::{score_network, StreamScore};
-pub use overlap::{overlaps, OnsetSeries, Overlaps};
-pub use report::{evaluate, EvalReport, Score, StreamReport};
+pub use overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
+pub use report::{evaluate, EvalReport, KeyStability, Score, StreamReport};

@@ -3,13 +3,27 @@
 //! histogram is normalised to sum 1, so the overlap Σ min(p, q) is 1 for identical
 //! distributions and 0 for disjoint ones.
 
+use crate::tokens::MetricPosition;
 use serde::Serialize;
 
-/// A set of onsets to describe: (grid step position, pitches) in time order, split into
-/// phrases (pieces, or equal chunks of a generated stream) for the per-phrase features.
-pub struct OnsetSeries<'a> {
-    pub phrases: Vec<Vec<(u64, &'a [u8])>>,
+/// One onset: its grid step from the start, its place in the bar, its pitches (sorted).
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesOnset<'a> {
+    pub step: u64,
+    pub position: MetricPosition,
+    pub pitches: &'a [u8],
 }
+
+/// A set of onsets to describe, in time order, split into phrases (pieces, or equal chunks
+/// of a generated stream) for the per-phrase features.
+pub struct OnsetSeries<'a> {
+    pub phrases: Vec<Vec<SeriesOnset<'a>>>,
+}
+
+/// Bins of the onset-in-bar histogram: one per grid step, up to a 16-quarter bar.
+const BAR_BINS: usize = 16 * 24;
+/// Melodic intervals beyond two octaves share the outermost bins.
+const MAX_INTERVAL: i16 = 24;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Overlaps {
@@ -19,6 +33,12 @@ pub struct Overlaps {
     pub inter_onset_interval: f64,
     /// Pitch range (highest − lowest MIDI pitch) of each phrase, in bins of 3 semitones.
     pub pitch_range: f64,
+    /// Where onsets fall in the bar, one bin per grid step.
+    pub onset_in_bar: f64,
+    /// The interval from each onset's highest note to the next one's, in semitones (±24).
+    pub pitch_interval: f64,
+    /// How many notes start together.
+    pub notes_per_onset: f64,
 }
 
 fn normalised(mut h: Vec<f64>) -> Vec<f64> {
@@ -33,35 +53,49 @@ fn overlap(p: &[f64], q: &[f64]) -> f64 {
     p.iter().zip(q).map(|(a, b)| a.min(*b)).sum()
 }
 
-fn features(s: &OnsetSeries, max_steps: u64) -> [Vec<f64>; 3] {
+fn features(s: &OnsetSeries, max_steps: u64) -> [Vec<f64>; 6] {
     let mut pc = vec![0.0; 12];
     let mut ioi = vec![0.0; max_steps as usize + 1];
     let mut range = vec![0.0; 128 / 3 + 1];
+    let mut in_bar = vec![0.0; BAR_BINS];
+    let mut interval = vec![0.0; 2 * MAX_INTERVAL as usize + 1];
+    let mut per_onset = vec![0.0; crate::corpus::MAX_CHORD_NOTES + 1];
     for phrase in &s.phrases {
         for w in phrase.windows(2) {
-            ioi[(w[1].0 - w[0].0).min(max_steps) as usize] += 1.0;
+            ioi[(w[1].step - w[0].step).min(max_steps) as usize] += 1.0;
+            if let (Some(&a), Some(&b)) = (w[0].pitches.last(), w[1].pitches.last()) {
+                let i = (i16::from(b) - i16::from(a)).clamp(-MAX_INTERVAL, MAX_INTERVAL);
+                interval[(i + MAX_INTERVAL) as usize] += 1.0;
+            }
         }
-        let pitches = phrase.iter().flat_map(|(_, p)| p.iter().copied());
         let (mut lo, mut hi) = (u8::MAX, 0u8);
-        for p in pitches {
-            pc[usize::from(p % 12)] += 1.0;
-            lo = lo.min(p);
-            hi = hi.max(p);
+        for onset in phrase {
+            in_bar[(onset.position.step_in_bar as usize).min(BAR_BINS - 1)] += 1.0;
+            per_onset[onset.pitches.len().min(crate::corpus::MAX_CHORD_NOTES)] += 1.0;
+            for &p in onset.pitches {
+                pc[usize::from(p % 12)] += 1.0;
+                lo = lo.min(p);
+                hi = hi.max(p);
+            }
         }
         if hi >= lo {
             range[usize::from(hi - lo) / 3] += 1.0;
         }
     }
-    [normalised(pc), normalised(ioi), normalised(range)]
+    [pc, ioi, range, in_bar, interval, per_onset].map(normalised)
 }
 
 pub fn overlaps(generated: &OnsetSeries, corpus: &OnsetSeries, max_steps: u64) -> Overlaps {
-    let [a0, a1, a2] = features(generated, max_steps);
-    let [b0, b1, b2] = features(corpus, max_steps);
+    let a = features(generated, max_steps);
+    let b = features(corpus, max_steps);
+    let o = |i: usize| overlap(&a[i], &b[i]);
     Overlaps {
-        pitch_class: overlap(&a0, &b0),
-        inter_onset_interval: overlap(&a1, &b1),
-        pitch_range: overlap(&a2, &b2),
+        pitch_class: o(0),
+        inter_onset_interval: o(1),
+        pitch_range: o(2),
+        onset_in_bar: o(3),
+        pitch_interval: o(4),
+        notes_per_onset: o(5),
     }
 }
 
@@ -71,22 +105,40 @@ mod tests {
 
     #[test]
     fn identical_is_one_disjoint_is_zero() {
-        let c = [60u8];
-        let d = [61u8];
+        static C: [u8; 1] = [60];
+        static D: [u8; 2] = [61, 65];
+        let onset = |step: u64, pitches: &'static [u8]| SeriesOnset {
+            step,
+            position: MetricPosition {
+                step_in_bar: (step % 96) as u32,
+                bar_steps: 96,
+            },
+            pitches,
+        };
+        let (c, d): (&[u8], &[u8]) = (&C, &D);
         let a = OnsetSeries {
-            phrases: vec![vec![(0, &c[..]), (6, &c[..]), (12, &c[..])]],
+            phrases: vec![vec![onset(0, c), onset(6, c), onset(12, c)]],
         };
         let b = OnsetSeries {
-            phrases: vec![vec![(0, &d[..]), (8, &d[..]), (16, &d[..])]],
+            phrases: vec![vec![onset(1, d), onset(9, d), onset(17, d)]],
         };
         let same = overlaps(&a, &a, 192);
-        assert!(
-            (same.pitch_class - 1.0).abs() < 1e-12
-                && (same.inter_onset_interval - 1.0).abs() < 1e-12
-        );
+        for o in [
+            same.pitch_class,
+            same.inter_onset_interval,
+            same.pitch_range,
+            same.onset_in_bar,
+            same.pitch_interval,
+            same.notes_per_onset,
+        ] {
+            assert!((o - 1.0).abs() < 1e-12, "{same:?}");
+        }
         let diff = overlaps(&a, &b, 192);
         assert_eq!(diff.pitch_class, 0.0);
         assert_eq!(diff.inter_onset_interval, 0.0);
-        assert!((diff.pitch_range - 1.0).abs() < 1e-12); // both ranges are 0
+        assert_eq!(diff.onset_in_bar, 0.0); // steps 0, 6, 12 against 1, 9, 17
+        assert_eq!(diff.notes_per_onset, 0.0); // single notes against pairs
+        assert!((diff.pitch_interval - 1.0).abs() < 1e-12); // repeated top notes in both
+        assert!((diff.pitch_range - 0.0).abs() < 1e-12); // 0 against 4 semitones
     }
 }

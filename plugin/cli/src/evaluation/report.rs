@@ -2,9 +2,10 @@
 //! distribution overlaps of generated music with the corpus.
 
 use super::baseline::Unigram;
+use super::key::key_stability;
 use super::likelihood::{score_network, StreamScore};
-use super::overlap::{overlaps, OnsetSeries, Overlaps};
-use crate::corpus::{Corpus, Split};
+use super::overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
+use crate::corpus::{BarPosition, Corpus, Meter, Split};
 use crate::generate::{generate, GenerateOptions};
 use crate::model::{CandleModels, ModelSet, StreamKind};
 use crate::tokens::UNKNOWN;
@@ -56,6 +57,16 @@ pub struct EvalReport {
     pub generated_notes: usize,
     pub generation_seed: u64,
     pub overlap: Overlaps,
+    /// The share of consecutive 32-onset windows that keep the same estimated key.
+    pub key_stability: KeyStability,
+    /// The meter the generated music was laid into bars with: the evaluated files' commonest.
+    pub generated_meter: Meter,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct KeyStability {
+    pub generated: Option<f64>,
+    pub corpus: Option<f64>,
 }
 
 /// Evaluates on the split's validation files, or on every file without a split.
@@ -116,35 +127,80 @@ pub fn evaluate(
         ..Default::default()
     };
     let perf = generate(model, &opts, None)?;
-    let overlap = {
-        let corpus_series = OnsetSeries {
-            phrases: pieces
-                .iter()
-                .map(|p| {
-                    p.onsets
-                        .iter()
-                        .map(|o| (meta.grid.step_of(p.quarters(o.tick)), o.pitches.as_slice()))
-                        .collect()
-                })
-                .collect(),
-        };
-        // Group generated notes into onsets, then into phrases as long as the corpus's.
-        let mut gen_onsets: Vec<(u64, Vec<u8>)> = Vec::new();
-        for n in &perf.notes {
-            let step = meta.grid.step_of(n.start_beats);
-            match gen_onsets.last_mut() {
-                Some((s, ps)) if *s == step => ps.push(n.pitch),
-                _ => gen_onsets.push((step, vec![n.pitch])),
+    // The generated stream knows no meter: it is laid into bars of the evaluated music's
+    // commonest one (by duration), from its first beat.
+    let meter = {
+        let mut time: Vec<(Meter, f64)> = Vec::new();
+        for p in &pieces {
+            let m = p.meters.longest(p.end_tick);
+            match time.iter_mut().find(|(k, _)| *k == m) {
+                Some((_, t)) => *t += p.quarters(p.end_tick),
+                None => time.push((m, p.quarters(p.end_tick))),
             }
         }
-        let phrase_len = (onsets / pieces.len()).max(2);
-        let gen_series = OnsetSeries {
-            phrases: gen_onsets
-                .chunks(phrase_len)
-                .map(|c| c.iter().map(|(s, p)| (*s, p.as_slice())).collect())
-                .collect(),
-        };
-        overlaps(&gen_series, &corpus_series, u64::from(meta.grid.max_steps))
+        time.into_iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(Meter::COMMON_TIME, |(m, _)| m)
+    };
+    let corpus_series = OnsetSeries {
+        phrases: pieces
+            .iter()
+            .map(|p| {
+                p.onsets
+                    .iter()
+                    .map(|o| SeriesOnset {
+                        step: meta.grid.step_of(p.quarters(o.tick)),
+                        position: meta
+                            .grid
+                            .metric_position(p.meters.position(o.tick, p.ticks_per_quarter)),
+                        pitches: o.pitches.as_slice(),
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    // Group generated notes into onsets, then into phrases as long as the corpus's.
+    let mut gen_onsets: Vec<(u64, f64, Vec<u8>)> = Vec::new();
+    for n in &perf.notes {
+        let step = meta.grid.step_of(n.start_beats);
+        match gen_onsets.last_mut() {
+            Some((s, _, ps)) if *s == step => ps.push(n.pitch),
+            _ => gen_onsets.push((step, n.start_beats, vec![n.pitch])),
+        }
+    }
+    for (_, _, ps) in &mut gen_onsets {
+        ps.sort_unstable();
+    }
+    let phrase_len = (onsets / pieces.len()).max(2);
+    let gen_series = OnsetSeries {
+        phrases: gen_onsets
+            .chunks(phrase_len)
+            .map(|c| {
+                c.iter()
+                    .map(|(step, beats, pitches)| SeriesOnset {
+                        step: *step,
+                        position: meta.grid.metric_position(BarPosition {
+                            meter,
+                            quarters_into_bar: beats.rem_euclid(meter.bar_quarters()),
+                        }),
+                        pitches: pitches.as_slice(),
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    let overlap = overlaps(&gen_series, &corpus_series, u64::from(meta.grid.max_steps));
+    let pitches_of = |series: &OnsetSeries| -> Option<f64> {
+        key_stability(
+            series
+                .phrases
+                .iter()
+                .map(|p| p.iter().map(|o| o.pitches).collect()),
+        )
+    };
+    let key_stability = KeyStability {
+        generated: pitches_of(&gen_series),
+        corpus: pitches_of(&corpus_series),
     };
     Ok(EvalReport {
         model: meta.name.clone(),
@@ -161,6 +217,8 @@ pub fn evaluate(
         generated_notes: perf.notes.len(),
         generation_seed: seed,
         overlap,
+        key_stability,
+        generated_meter: meter,
     })
 }
 
@@ -192,9 +250,16 @@ impl EvalReport {
             "\nNLL per onset (note + offset): model {:.4}, unigram {:.4} nats\n",
             self.model_nll_per_onset, self.unigram_nll_per_onset
         );
+        let o = &self.overlap;
         t += &format!(
-            "overlap with corpus ({} generated notes, seed {}): pitch class {:.3}, inter-onset interval {:.3}, pitch range {:.3}\n",
-            self.generated_notes, self.generation_seed, self.overlap.pitch_class, self.overlap.inter_onset_interval, self.overlap.pitch_range
+            "overlap with corpus ({} generated notes, seed {}, in {} bars):\n  pitch class {:.3}, inter-onset interval {:.3}, pitch range {:.3},\n  onset in bar {:.3}, pitch interval {:.3}, notes per onset {:.3}\n",
+            self.generated_notes, self.generation_seed, self.generated_meter, o.pitch_class, o.inter_onset_interval, o.pitch_range, o.onset_in_bar, o.pitch_interval, o.notes_per_onset
+        );
+        let share = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.3}", v));
+        t += &format!(
+            "key stability (consecutive 32-onset windows in one key): generated {}, corpus {}\n",
+            share(self.key_stability.generated),
+            share(self.key_stability.corpus)
         );
         t
     }
