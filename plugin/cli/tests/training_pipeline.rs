@@ -5,7 +5,7 @@ mod common;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use deepmidi_cli::corpus::{read_corpus, read_piece, Split};
+use deepmidi_cli::corpus::{predominant_meter, read_corpus, read_piece, Split};
 use deepmidi_cli::evaluation::{evaluate, score_network};
 use deepmidi_cli::generate::{generate, performance_to_smf_bytes, GenerateOptions};
 use deepmidi_cli::model::{
@@ -177,7 +177,7 @@ fn generated_file_holds_the_requested_notes() {
 #[test]
 fn generate_command_writes_midi_with_primer() {
     let dir = tempfile::tempdir().unwrap();
-    let _ = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 5);
+    let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 5);
     let primer = std::fs::read_dir(dir.path().join("corpus"))
         .unwrap()
         .next()
@@ -208,6 +208,24 @@ fn generate_command_writes_midi_with_primer() {
     assert!(status.success());
     let piece = read_piece(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(piece.note_count(), 64);
+    // Written in the model's meter, the one that holds longest in its training files.
+    let corpus = read_corpus(&dir.path().join("corpus")).unwrap();
+    let (train, _) = Split::EveryTenth.partition(&corpus);
+    let expected = predominant_meter(train.iter().map(|&i| &corpus.pieces[i].1));
+    assert_eq!(model.meta.meter, expected);
+    assert_eq!(piece.meters.at(0).meter, expected);
+    // --meter overrides it.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_deepmidi"))
+        .args(["generate", "--notes", "8", "--meter", "7/8"])
+        .arg("--model")
+        .arg(dir.path().join("model"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let piece = read_piece(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(piece.meters.at(0).meter.to_string(), "7/8");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-use crate::corpus::read_piece;
+use crate::corpus::{read_piece, Meter};
 use crate::generate::{generate, write_midi, GenerateOptions};
 use crate::model::load_model_set;
 use crate::realtime::EngineParams;
@@ -29,6 +29,10 @@ pub struct GenerateArgs {
     /// Tempo written to the file.
     #[arg(long, default_value_t = 120.0)]
     bpm: f64,
+    /// Time signature written to the file and drawn in the piano roll, such as 3/4 or 6/8
+    /// [default: the model's, the commonest in its training music].
+    #[arg(long, value_name = "N/D")]
+    meter: Option<Meter>,
     /// A MIDI file whose notes run through both models before sampling starts.
     #[arg(long)]
     primer: Option<PathBuf>,
@@ -75,7 +79,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         gate: a.gate,
         velocity: a.velocity,
         bpm: a.bpm,
-        beats_per_bar: 4.0,
+        meter: a.meter.unwrap_or(model.meta.meter),
     };
     let perf = generate(&model, &opts, primer.as_ref())?;
     write_midi(&perf, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;

@@ -5,7 +5,7 @@ use super::baseline::Unigram;
 use super::key::key_stability;
 use super::likelihood::{score_network, StreamScore};
 use super::overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
-use crate::corpus::{BarPosition, Corpus, Meter, Split};
+use crate::corpus::{predominant_meter, BarPosition, Corpus, Meter, Split};
 use crate::generate::{generate, GenerateOptions};
 use crate::model::{CandleModels, ModelSet, StreamKind};
 use crate::tokens::UNKNOWN;
@@ -129,19 +129,7 @@ pub fn evaluate(
     let perf = generate(model, &opts, None)?;
     // The generated stream knows no meter: it is laid into bars of the evaluated music's
     // commonest one (by duration), from its first beat.
-    let meter = {
-        let mut time: Vec<(Meter, f64)> = Vec::new();
-        for p in &pieces {
-            let m = p.meters.longest(p.end_tick);
-            match time.iter_mut().find(|(k, _)| *k == m) {
-                Some((_, t)) => *t += p.quarters(p.end_tick),
-                None => time.push((m, p.quarters(p.end_tick))),
-            }
-        }
-        time.into_iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(Meter::COMMON_TIME, |(m, _)| m)
-    };
+    let meter = predominant_meter(pieces.iter().copied());
     let corpus_series = OnsetSeries {
         phrases: pieces
             .iter()

@@ -23,10 +23,14 @@ pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Result<Vec<u
             ))),
         },
     ];
-    let numerator = perf.beats_per_bar.round().clamp(1.0, 32.0) as u8;
     tempo_track.push(TrackEvent {
         delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::TimeSignature(numerator, 2, 24, 8)),
+        kind: TrackEventKind::Meta(MetaMessage::TimeSignature(
+            perf.meter.numerator(),
+            perf.meter.midi_denominator(),
+            24,
+            8,
+        )),
     });
     tempo_track.push(TrackEvent {
         delta: u28::new(0),
@@ -119,9 +123,10 @@ mod tests {
         let perf = Performance {
             notes,
             bpm: 100.0,
-            beats_per_bar: 3.0,
+            meter: "6/8".parse().unwrap(),
         };
         let piece = read_piece(&performance_to_smf_bytes(&perf, 0).unwrap()).unwrap();
+        assert_eq!(piece.meters.at(0).meter, perf.meter);
         assert_eq!(piece.note_count(), 3);
         assert_eq!(piece.onsets.len(), 2);
         assert_eq!(piece.onsets[1].tick, 480);

@@ -15,8 +15,8 @@ pub struct PlayedNote {
 pub struct Performance {
     pub notes: Vec<PlayedNote>,
     pub bpm: f64,
-    /// Quarter notes per bar, for bar lines (4 for 4/4).
-    pub beats_per_bar: f64,
+    /// The time signature written to the file and drawn as bar lines.
+    pub meter: crate::corpus::Meter,
 }
 
 /// A key going down or up, at a time in some unit (MIDI ticks, samples).

@@ -16,7 +16,8 @@ pub struct GenerateOptions {
     pub gate: f64,
     pub velocity: u8,
     pub bpm: f64,
-    pub beats_per_bar: f64,
+    /// The time signature of the written music (the model's, unless asked otherwise).
+    pub meter: crate::corpus::Meter,
 }
 
 impl Default for GenerateOptions {
@@ -31,7 +32,7 @@ impl Default for GenerateOptions {
             gate: engine.gate,
             velocity: engine.velocity,
             bpm: 120.0,
-            beats_per_bar: 4.0,
+            meter: Default::default(),
         }
     }
 }
@@ -80,6 +81,6 @@ pub fn generate(
     Ok(Performance {
         notes: out,
         bpm: opts.bpm,
-        beats_per_bar: opts.beats_per_bar,
+        meter: opts.meter,
     })
 }

@@ -43,13 +43,9 @@ fn end_beat(perf: &Performance, bar: f64) -> f64 {
     ((end / bar).ceil().max(1.0)) * bar
 }
 
-/// Beats per bar as drawn: the performance's, or 4 where it is not a usable number.
+/// Quarter notes per bar as drawn: the performance's meter's.
 fn bar_beats(perf: &Performance) -> f64 {
-    if perf.beats_per_bar.is_finite() && perf.beats_per_bar > 0.0 {
-        perf.beats_per_bar
-    } else {
-        4.0
-    }
+    perf.meter.bar_quarters()
 }
 
 /// Width and height in pixels of the piano roll of `perf`: wider for longer performances,
@@ -146,7 +142,7 @@ fn note_colour(velocity: u8) -> HSLColor {
 }
 
 /// Draws `perf` into a PNG of [`piano_roll_size`] at `path`: a rectangle per note (darker for
-/// louder), black-key rows shaded, and a bar line every `beats_per_bar` beats.
+/// louder), black-key rows shaded, and a bar line at every bar of the performance's meter.
 pub fn piano_roll_png(perf: &Performance, path: &Path) -> Result<()> {
     font::register()?;
     let bar = bar_beats(perf);
@@ -266,7 +262,7 @@ mod tests {
         Performance {
             notes,
             bpm: 120.0,
-            beats_per_bar: 4.0,
+            meter: Default::default(),
         }
     }
 
@@ -320,12 +316,12 @@ mod tests {
         let empty = Performance {
             notes: vec![],
             bpm: 100.0,
-            beats_per_bar: 3.0,
+            meter: "3/4".parse().unwrap(),
         };
         piano_roll_png(&empty, &path).unwrap();
         assert_picture(&path, piano_roll_size(&empty));
         let odd = Performance {
-            beats_per_bar: 0.0,
+            meter: "7/16".parse().unwrap(),
             ..performance()
         };
         piano_roll_png(&odd, &path).unwrap();

@@ -149,7 +149,7 @@ mod tests {
         Performance {
             notes,
             bpm: 120.0,
-            beats_per_bar: 4.0,
+            meter: Default::default(),
         }
     }
 
@@ -205,7 +205,7 @@ mod tests {
         let perf = Performance {
             notes: vec![note(2.0, 2.0, 69)],
             bpm: 120.0,
-            beats_per_bar: 4.0,
+            meter: Default::default(),
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a4.wav");
@@ -242,7 +242,7 @@ mod tests {
         let perf = Performance {
             notes,
             bpm: 120.0,
-            beats_per_bar: 4.0,
+            meter: Default::default(),
         };
         // 1000 samples a second at 120 BPM: 500 a beat.
         let events = perf.key_events(500.0).unwrap();

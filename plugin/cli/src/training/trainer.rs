@@ -5,7 +5,7 @@ use super::checkpoint::{
     latest_checkpoint, read_history, remove_checkpoints, save_checkpoint, write_history,
 };
 use super::dataset::Dataset;
-use crate::corpus::{read_corpus, SkippedFile, Split};
+use crate::corpus::{predominant_meter, read_corpus, SkippedFile, Split};
 use crate::evaluation::score_network;
 use crate::model::{
     load_model_set, save_model_set, seed_weights, CorpusInfo, Dropout, Hyper, Losses, ModelMeta,
@@ -280,6 +280,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         name,
         mode: ds.mode,
         grid: ds.grid,
+        meter: predominant_meter(
+            split
+                .partition(&corpus)
+                .0
+                .iter()
+                .map(|&i| &corpus.pieces[i].1),
+        ),
         note_vocab: ds.note_vocab.clone(),
         offset_vocab: ds.offset_vocab.clone(),
         hyper: hyper.clone(),

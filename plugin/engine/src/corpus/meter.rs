@@ -15,6 +15,12 @@ pub struct Meter {
     denominator: u8,
 }
 
+impl Default for Meter {
+    fn default() -> Self {
+        Meter::COMMON_TIME
+    }
+}
+
 impl Meter {
     pub const COMMON_TIME: Meter = Meter {
         numerator: 4,
@@ -31,6 +37,11 @@ impl Meter {
     /// As a MIDI time-signature event stores it: the denominator as a power of two.
     pub fn from_midi(numerator: u8, denominator_power: u8) -> Option<Meter> {
         Meter::new(numerator, 1u8.checked_shl(u32::from(denominator_power))?)
+    }
+
+    /// The denominator as a MIDI time-signature event stores it, a power of two.
+    pub fn midi_denominator(self) -> u8 {
+        self.denominator.trailing_zeros() as u8
     }
 
     pub fn numerator(self) -> u8 {
@@ -156,21 +167,34 @@ impl MeterMap {
         }
     }
 
-    /// The meter that holds for the longest part of a piece ending at `end_tick`.
-    pub fn longest(&self, end_tick: u64) -> Meter {
-        let mut time: Vec<(Meter, u64)> = Vec::new();
-        for (i, c) in self.changes.iter().enumerate() {
+    /// Each stretch of one meter in a piece ending at `end_tick`: (meter, ticks).
+    pub fn spans(&self, end_tick: u64) -> impl Iterator<Item = (Meter, u64)> + '_ {
+        self.changes.iter().enumerate().map(move |(i, c)| {
             let until = self.changes.get(i + 1).map_or(end_tick, |n| n.tick);
-            let span = until.saturating_sub(c.tick);
-            match time.iter_mut().find(|(m, _)| *m == c.meter) {
-                Some((_, t)) => *t += span,
-                None => time.push((c.meter, span)),
+            (c.meter, until.saturating_sub(c.tick))
+        })
+    }
+}
+
+/// The meter that holds longest over all `pieces` (by duration in quarter notes; the
+/// smaller meter on a tie), 4/4 for none: a model's default meter, and the bars that
+/// evaluation lays generated music into.
+pub fn predominant_meter<'a>(pieces: impl IntoIterator<Item = &'a super::Piece>) -> Meter {
+    let mut time: Vec<(Meter, f64)> = Vec::new();
+    for piece in pieces {
+        for (meter, ticks) in piece.meters.spans(piece.end_tick) {
+            let quarters = piece.quarters(ticks);
+            match time.iter_mut().find(|(m, _)| *m == meter) {
+                Some((_, t)) => *t += quarters,
+                None => time.push((meter, quarters)),
             }
         }
-        time.iter()
-            .max_by_key(|&&(m, t)| (t, std::cmp::Reverse(m)))
-            .map_or(Meter::COMMON_TIME, |&(m, _)| m)
     }
+    time.sort_by_key(|&(m, _)| m);
+    time.into_iter()
+        .rev()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(Meter::COMMON_TIME, |(m, _)| m)
 }
 
 #[cfg(test)]
@@ -190,6 +214,7 @@ mod tests {
             assert!(bad.parse::<Meter>().is_err(), "{bad:?} parsed");
         }
         assert_eq!(Meter::from_midi(6, 3), Some(m("6/8")));
+        assert_eq!(m("6/8").midi_denominator(), 3);
         assert_eq!(Meter::from_midi(4, 7), None);
         assert_eq!(Meter::from_midi(4, 200), None);
         let json = serde_json::to_string(&m("12/8")).unwrap();
@@ -240,10 +265,25 @@ mod tests {
     }
 
     #[test]
-    fn the_longest_meter_wins() {
-        let map = MeterMap::from_events([(0, m("3/4")), (100, m("4/4")), (150, m("3/4"))]);
-        assert_eq!(map.longest(1000), m("3/4"));
-        assert_eq!(map.longest(120), m("3/4"));
-        assert_eq!(MeterMap::default().longest(0), Meter::COMMON_TIME);
+    fn the_meter_held_longest_over_all_pieces_wins() {
+        let piece = |tpq: u16, end_tick: u64, events: Vec<(u64, Meter)>| crate::corpus::Piece {
+            ticks_per_quarter: tpq,
+            onsets: Vec::new(),
+            end_tick,
+            meters: MeterMap::from_events(events),
+        };
+        // One tick a quarter: 3/4 for 90 quarters, 4/4 for 10.
+        let a = piece(1, 100, vec![(0, m("3/4")), (50, m("4/4")), (60, m("3/4"))]);
+        assert_eq!(predominant_meter([&a]), m("3/4"));
+        let b = piece(10, 600, vec![]);
+        assert_eq!(predominant_meter([&a, &b]), m("3/4")); // 90 quarters against 10 + 60
+        let c = piece(10, 1000, vec![]);
+        assert_eq!(predominant_meter([&a, &c]), m("4/4")); // 90 against 110
+        assert_eq!(predominant_meter([]), Meter::COMMON_TIME);
+        // A tie goes to the smaller meter, whatever the order.
+        let d = piece(1, 10, vec![(0, m("6/8"))]);
+        let e = piece(1, 10, vec![(0, m("2/4"))]);
+        assert_eq!(predominant_meter([&d, &e]), m("2/4"));
+        assert_eq!(predominant_meter([&e, &d]), m("2/4"));
     }
 }

@@ -6,6 +6,6 @@ mod midi_file;
 mod split;
 
 pub use folder::{read_corpus, Corpus, CorpusError, PieceSource, SkippedFile};
-pub use meter::{BadMeter, BarPosition, Meter, MeterChange, MeterMap};
+pub use meter::{predominant_meter, BadMeter, BarPosition, Meter, MeterChange, MeterMap};
 pub use midi_file::{read_piece, Onset, Piece, PieceError, MAX_CHORD_NOTES};
 pub use split::{Split, SplitError};

@@ -1,5 +1,6 @@
 //! `model.json`: everything besides the weights that is needed to use or judge a model set.
 
+use crate::corpus::Meter;
 use crate::tokens::{
     Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode, Transpose, VocabError,
 };
@@ -94,6 +95,10 @@ pub struct ModelMeta {
     pub name: String,
     pub mode: TokenMode,
     pub grid: OffsetGrid,
+    /// The training music's predominant meter: `deepmidi generate` writes its music in it
+    /// unless told otherwise (4/4 in files from before this field).
+    #[serde(default)]
+    pub meter: Meter,
     pub note_vocab: NoteVocab,
     pub offset_vocab: OffsetVocab,
     pub hyper: Hyper,
