@@ -185,28 +185,33 @@ fn generate_command_writes_midi_with_primer() {
         .unwrap()
         .path();
     let out = dir.path().join("out.mid");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_deepmidi"))
-        .args([
-            "generate",
-            "--notes",
-            "64",
-            "--temperature",
-            "0",
-            "--seed",
-            "2",
-            "--bpm",
-            "96",
-        ])
-        .arg("--model")
-        .arg(dir.path().join("model"))
-        .arg("--primer")
-        .arg(&primer)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let piece = read_piece(&std::fs::read(&out).unwrap()).unwrap();
+    // Runs `deepmidi generate` on the tiny model into `out` and reads what it wrote.
+    let generate = |args: &[&str]| {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_deepmidi"))
+            .arg("generate")
+            .args(args)
+            .arg("--model")
+            .arg(dir.path().join("model"))
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "deepmidi generate {args:?}");
+        read_piece(&std::fs::read(&out).unwrap()).unwrap()
+    };
+    let primer = primer.to_str().unwrap();
+    let piece = generate(&[
+        "--notes",
+        "64",
+        "--temperature",
+        "0",
+        "--seed",
+        "2",
+        "--bpm",
+        "96",
+        "--primer",
+        primer,
+    ]);
     assert_eq!(piece.note_count(), 64);
     // Written in the model's meter, the one that holds longest in its training files.
     let corpus = read_corpus(&dir.path().join("corpus")).unwrap();
@@ -215,16 +220,7 @@ fn generate_command_writes_midi_with_primer() {
     assert_eq!(model.meta.meter, expected);
     assert_eq!(piece.meters.at(0).meter, expected);
     // --meter overrides it.
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_deepmidi"))
-        .args(["generate", "--notes", "8", "--meter", "7/8"])
-        .arg("--model")
-        .arg(dir.path().join("model"))
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let piece = read_piece(&std::fs::read(&out).unwrap()).unwrap();
+    let piece = generate(&["--notes", "8", "--meter", "7/8"]);
     assert_eq!(piece.meters.at(0).meter.to_string(), "7/8");
 }
 
