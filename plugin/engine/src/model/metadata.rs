@@ -159,3 +159,25 @@ pub enum MetaError {
     #[error("{0}")]
     Invalid(&'static str),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model.json as written before `meter`, `hyper.transpose` and `training.steps_run`
+    /// (the shipped Irish model of 2026-11-25): it still loads, with the defaults that
+    /// describe how it was made.
+    #[test]
+    fn model_files_from_before_the_meter_still_load() {
+        let old = include_str!("testdata/format1-before-meter.json");
+        let meta = ModelMeta::from_json(old).expect("an older model.json loads");
+        assert_eq!(meta.meter, Meter::COMMON_TIME);
+        assert!(meta.hyper.transpose.is_empty());
+        assert_eq!(meta.training.steps_run, 0);
+        assert_eq!(meta.training.steps_done, 955);
+        // Written again, it reads back the same, now with the new fields spelled out.
+        let json = serde_json::to_string(&meta).unwrap();
+        assert!(json.contains("\"meter\":\"4/4\"") && json.contains("\"transpose\":\"0..0\""));
+        assert_eq!(ModelMeta::from_json(&json).unwrap(), meta);
+    }
+}
