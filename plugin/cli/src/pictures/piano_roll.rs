@@ -170,7 +170,10 @@ pub fn piano_roll_png(perf: &Performance, path: &Path) -> Result<()> {
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc(format!("beats (a bar line every {bar} beats)"))
+        .x_desc(format!(
+            "quarter-note beats ({}: a bar line every {bar})",
+            perf.meter
+        ))
         .y_desc("pitch")
         .axis_desc_style((FAMILY, 17))
         .label_style((FAMILY, 14))
