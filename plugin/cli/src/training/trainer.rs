@@ -52,7 +52,7 @@ impl Default for EarlyStopping {
     fn default() -> Self {
         EarlyStopping {
             validate_every: 100,
-            patience: 5,
+            patience: 10,
         }
     }
 }
