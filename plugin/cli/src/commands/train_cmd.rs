@@ -45,9 +45,14 @@ pub struct TrainArgs {
     min_count: u64,
     #[arg(long, default_value_t = Hyper::default().seed)]
     seed: u64,
-    /// Move each training window by a random interval in LO..HI semitones (e.g. -5..6: all
-    /// twelve keys); 0..0 trains on the pieces as written.
-    #[arg(long, default_value_t = Hyper::default().transpose, allow_hyphen_values = true, value_name = "LO..HI")]
+    /// Move each training window by a random interval in LO..HI semitones, LO ≤ 0 ≤ HI
+    /// (-5..6: all twelve keys); 0..0 trains on the pieces as written.
+    #[arg(
+        long,
+        default_value_t = Hyper::default().transpose,
+        allow_hyphen_values = true,
+        value_name = "LO..HI"
+    )]
     transpose: Transpose,
     /// Save a checkpoint (a usable model set in OUT/checkpoint) every N steps; 0 = never.
     #[arg(long, default_value_t = 250)]

@@ -2,7 +2,7 @@
 //! the dataset asks for transposition.
 
 use super::dataset::Dataset;
-use crate::tokens::{transpose_chord, UNKNOWN};
+use crate::tokens::{transpose_chord, Transpose, UNKNOWN};
 use candle_core::{Device, Result, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -18,7 +18,7 @@ pub struct WindowSampler {
     /// The lowest and highest pitch of each step's token, to keep a shifted window in range.
     lowest: Vec<u8>,
     highest: Vec<u8>,
-    lowest_shift: i8,
+    transpose: Transpose,
     seq_len: usize,
     rng: Pcg64Mcg,
 }
@@ -58,7 +58,7 @@ impl WindowSampler {
             offsets,
             lowest: pitch(<[u8]>::first),
             highest: pitch(<[u8]>::last),
-            lowest_shift: ds.transpose.lo(),
+            transpose: ds.transpose,
             seq_len,
             rng: Pcg64Mcg::seed_from_u64(seed),
         })
@@ -67,7 +67,7 @@ impl WindowSampler {
     /// A shift for the window of `len` steps at `start`, uniform over those of the range that
     /// keep all its pitches in MIDI range (always includes 0); the index of its stream.
     fn shift_for(&mut self, start: usize, len: usize) -> usize {
-        if self.notes.len() == 1 {
+        if self.transpose.is_none() {
             return 0;
         }
         let low = self.lowest[start..start + len]
@@ -80,11 +80,10 @@ impl WindowSampler {
             .max()
             .copied()
             .unwrap_or(127);
-        let lo = i16::from(self.lowest_shift).max(-i16::from(low));
-        let hi =
-            (i16::from(self.lowest_shift) + self.notes.len() as i16 - 1).min(127 - i16::from(high));
+        let lo = i16::from(self.transpose.lo()).max(-i16::from(low));
+        let hi = i16::from(self.transpose.hi()).min(127 - i16::from(high));
         let by = self.rng.random_range(lo..=hi);
-        (by - i16::from(self.lowest_shift)) as usize
+        (by - i16::from(self.transpose.lo())) as usize
     }
 
     pub fn batch(&mut self, batch_size: usize) -> Result<Batch> {

@@ -172,7 +172,7 @@ mod tests {
         let old = include_str!("testdata/format1-before-meter.json");
         let meta = ModelMeta::from_json(old).expect("an older model.json loads");
         assert_eq!(meta.meter, Meter::COMMON_TIME);
-        assert!(meta.hyper.transpose.is_empty());
+        assert!(meta.hyper.transpose.is_none());
         assert_eq!(meta.training.steps_run, 0);
         assert_eq!(meta.training.steps_done, 955);
         // Written again, it reads back the same, now with the new fields spelled out.

@@ -19,10 +19,10 @@ impl Default for Transpose {
 }
 
 impl Transpose {
-    /// `lo ≤ hi`, both within an octave and a half of the original.
+    /// `lo ≤ 0 ≤ hi`, within an octave and a half: the range holds the music as written, so
+    /// every window has a shift that keeps it in MIDI range.
     pub fn new(lo: i8, hi: i8) -> Option<Transpose> {
-        (lo <= hi && (-18..=18).contains(&lo) && (-18..=18).contains(&hi))
-            .then_some(Transpose { lo, hi })
+        ((-18..=0).contains(&lo) && (0..=18).contains(&hi)).then_some(Transpose { lo, hi })
     }
 
     pub fn lo(self) -> i8 {
@@ -33,12 +33,8 @@ impl Transpose {
         self.hi
     }
 
-    /// How many shifts the range holds.
-    pub fn len(self) -> usize {
-        (i16::from(self.hi) - i16::from(self.lo) + 1) as usize
-    }
-
-    pub fn is_empty(self) -> bool {
+    /// Whether the music stays as written (`0..0`).
+    pub fn is_none(self) -> bool {
         self.lo == 0 && self.hi == 0
     }
 
@@ -66,7 +62,7 @@ impl std::fmt::Display for Transpose {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a transposition range: write LO..HI in semitones, such as -5..6 or 0..0, LO ≤ HI, each within ±18")]
+#[error("{0:?} is not a transposition range: write LO..HI in semitones, such as -5..6 or 0..0, with -18 ≤ LO ≤ 0 ≤ HI ≤ 18")]
 pub struct BadTranspose(pub String);
 
 impl std::str::FromStr for Transpose {
@@ -101,12 +97,14 @@ mod tests {
     #[test]
     fn ranges_parse_and_print() {
         let t: Transpose = "-5..6".parse().unwrap();
-        assert_eq!((t.lo(), t.hi(), t.len()), (-5, 6, 12));
+        assert_eq!((t.lo(), t.hi()), (-5, 6));
         assert_eq!(t.to_string(), "-5..6");
         assert_eq!(t.shifts().count(), 12);
-        assert!(Transpose::default().is_empty());
+        assert!(Transpose::default().is_none() && !t.is_none());
         assert_eq!(Transpose::default().shifts().collect::<Vec<_>>(), vec![0]);
-        for bad in ["", "3", "6..-5", "-40..0", "a..b", "1...2"] {
+        for bad in [
+            "", "3", "6..-5", "-40..0", "2..5", "-5..-1", "a..b", "1...2",
+        ] {
             assert!(bad.parse::<Transpose>().is_err(), "{bad:?} parsed");
         }
         assert_eq!(serde_json::to_string(&t).unwrap(), "\"-5..6\"");
