@@ -280,7 +280,16 @@ fn killed_training_leaves_a_usable_checkpoint_that_resumes() {
         "4",
     ];
     let mut child = std::process::Command::new(exe)
-        .args(["train", "--steps", "1000000", "--checkpoint-every", "3"])
+        // No early stop: the run must still be going when it is killed.
+        .args([
+            "train",
+            "--steps",
+            "1000000",
+            "--checkpoint-every",
+            "3",
+            "--patience",
+            "0",
+        ])
         .args(tiny)
         .arg("--corpus")
         .arg(&corpus)
@@ -329,9 +338,15 @@ fn killed_training_leaves_a_usable_checkpoint_that_resumes() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains(&format!("at step {done}")), "{stderr}");
-    assert_eq!(
-        load_model_set(&out).unwrap().meta.training.steps_done,
-        target
+    // The run reached its target; the set kept is the best one measured on the way (at a
+    // checkpoint or the last step, not necessarily the last).
+    let resumed = load_model_set(&out).unwrap().meta.training;
+    assert_eq!(resumed.steps_run, target);
+    assert!(
+        resumed.steps_done <= target
+            && (resumed.steps_done % 3 == 0 || resumed.steps_done == target),
+        "kept step {}",
+        resumed.steps_done
     );
 }
 
