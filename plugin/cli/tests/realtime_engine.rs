@@ -3,6 +3,7 @@
 
 mod common;
 
+use deepmidi_cli::corpus::Meter;
 use deepmidi_cli::realtime::{Engine, EngineEvent, EngineParams, Transport};
 use deepmidi_cli::tokens::TokenMode;
 use rand::{Rng, SeedableRng};
@@ -64,7 +65,7 @@ fn run(
             playing: true,
             tempo_bpm: Some(120.0),
             position_beats: Some(pos as f64 / SR * 2.0),
-            beats_per_bar: Some(4.0),
+            meter: Some(Meter::COMMON_TIME),
             ..Default::default()
         };
         let start = events.len();
@@ -346,7 +347,7 @@ impl HostPosition {
             tempo_bpm: Some(bpm),
             position_beats: Some(position_beats),
             position_seconds,
-            beats_per_bar: Some(4.0),
+            meter: Some(Meter::COMMON_TIME),
             ..Default::default()
         }
     }

@@ -3,13 +3,14 @@
 
 mod common;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use deepmidi_cli::corpus::{predominant_meter, read_corpus, read_piece, Split};
 use deepmidi_cli::evaluation::{evaluate, score_network};
 use deepmidi_cli::generate::{generate, performance_to_smf_bytes, GenerateOptions};
 use deepmidi_cli::model::{
-    load_model_set, save_model_set, CandleModels, Network, NetworkShape, StreamKind,
+    load_model_set, random_steps, save_model_set, Arch, CandleModels, NetInput, Network, StepBatch,
+    StreamKind,
 };
 use deepmidi_cli::tokens::{transpose_chord, OffsetGrid, TokenMode, UNKNOWN};
 use deepmidi_cli::training::{train, Dataset, EarlyStopping, WindowSampler};
@@ -64,10 +65,10 @@ fn tiny_model_loss_falls() {
         1,
         Default::default(),
     );
-    let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
+    let pieces: Vec<_> = ds.validation.iter().collect();
     let rescored = deepmidi_cli::evaluation::score_network(
         &loaded.network(StreamKind::Note).unwrap(),
-        &notes,
+        &pieces,
         32,
     )
     .unwrap();
@@ -82,59 +83,50 @@ fn tiny_model_loss_falls() {
     assert!(dir.path().join("m/history.json").is_file());
 }
 
+/// For both architectures: fresh networks, saved through the model files and loaded back,
+/// give bit-identical logits for both streams on steps that use every input (tokens of
+/// both streams, bar positions in three meters).
 #[test]
 fn save_then_load_gives_identical_logits() {
     let dir = tempfile::tempdir().unwrap();
     let (model, _) = common::tiny_model(dir.path(), "irish", TokenMode::Chord, 5);
-    // A freshly initialised network, saved and loaded through the model files.
-    let shape = NetworkShape {
-        vocab: model.meta.note_vocab.len(),
-        embedding: 8,
-        units: 16,
-        layers: 2,
-    };
-    let vars = VarMap::new();
-    let net = Network::new(
-        shape,
-        0.0,
-        VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu),
-    )
-    .unwrap();
-    let offset_shape = NetworkShape {
-        vocab: model.meta.offset_vocab.len(),
-        ..shape
-    };
-    let offset_vars = VarMap::new();
-    Network::new(
-        offset_shape,
-        0.0,
-        VarBuilder::from_varmap(&offset_vars, DType::F32, &Device::Cpu),
-    )
-    .unwrap();
-    let out = dir.path().join("saved");
-    save_model_set(&out, &model.meta, &vars, &offset_vars).unwrap();
-    let loaded = load_model_set(&out)
-        .unwrap()
-        .network(StreamKind::Note)
-        .unwrap();
-    let tokens = Tensor::new(&[[1u32, 2, 3, 1, 0, 2]], &Device::Cpu).unwrap();
-    let a = net
-        .forward(&tokens, &net.zero_state(1).unwrap(), None)
-        .unwrap()
-        .0;
-    let b = loaded
-        .forward(&tokens, &loaded.zero_state(1).unwrap(), None)
-        .unwrap()
-        .0;
-    let diff = (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .max_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
-    assert_eq!(diff, 0.0);
+    for arch in [Arch::Seed, Arch::Joint] {
+        let mut meta = model.meta.clone();
+        meta.hyper.arch = arch;
+        let build = |kind| {
+            let vars = VarMap::new();
+            let net = Network::new(
+                meta.shape(kind),
+                0.0,
+                VarBuilder::from_varmap(&vars, DType::F32, &Device::Cpu),
+            )
+            .unwrap();
+            (vars, net)
+        };
+        let (note_vars, note) = build(StreamKind::Note);
+        let (offset_vars, offset) = build(StreamKind::Offset);
+        let out = dir.path().join(format!("saved-{arch}"));
+        save_model_set(&out, &meta, &note_vars, &offset_vars).unwrap();
+        let loaded = load_model_set(&out).unwrap();
+        assert_eq!(loaded.meta.hyper.arch, arch);
+        let steps = random_steps(meta.shape(StreamKind::Note), 40, 5);
+        let batch = StepBatch::new(&steps, 4, 10).unwrap();
+        for (kind, net) in [(StreamKind::Note, note), (StreamKind::Offset, offset)] {
+            let again = loaded.network(kind).unwrap();
+            let logits = |n: &Network| {
+                n.forward(&batch, &n.zero_state(4).unwrap(), None)
+                    .unwrap()
+                    .0
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            };
+            let (a, b) = (logits(&net), logits(&again));
+            assert_eq!(a.len(), 4 * 10 * meta.shape(kind).vocab());
+            assert_eq!(a, b, "{arch} {kind:?}");
+        }
+    }
 }
 
 #[test]
@@ -426,8 +418,8 @@ fn training_keeps_the_best_validation_set_and_stops_early() {
         opts.hyper.min_count,
         opts.hyper.transpose,
     );
-    let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
-    let rescored = score_network(&set.network(StreamKind::Note).unwrap(), &notes, 32).unwrap();
+    let pieces: Vec<_> = ds.validation.iter().collect();
+    let rescored = score_network(&set.network(StreamKind::Note).unwrap(), &pieces, 32).unwrap();
     assert_eq!(rescored.nll(), t.validation.unwrap().note);
 }
 
@@ -469,8 +461,18 @@ fn transposed_windows_are_whole_windows_moved_by_one_interval() {
     let shifts_of = |ds: &Dataset| -> Vec<i16> {
         let mut sampler = WindowSampler::new(ds, t, 5).unwrap();
         let batch = sampler.batch(rows).unwrap();
-        let inputs = batch.note_inputs.to_vec2::<u32>().unwrap();
+        let read = |input| batch.steps.tokens(input).to_vec2::<u32>().unwrap();
+        let inputs = read(NetInput::PrevNote);
         let targets = batch.note_targets.to_vec2::<u32>().unwrap();
+        // The joint offset network reads the note it times: the note network's target.
+        assert_eq!(read(NetInput::CurrentNote), targets);
+        // Each step reads the tokens its predecessor predicted.
+        let offsets = read(NetInput::PrevOffset);
+        let offset_targets = batch.offset_targets.to_vec2::<u32>().unwrap();
+        for row in 0..rows {
+            assert_eq!(inputs[row][1..], targets[row][..t - 1]);
+            assert_eq!(offsets[row][1..], offset_targets[row][..t - 1]);
+        }
         let mut shifts = Vec::new();
         for (input, target) in inputs.iter().zip(&targets) {
             let window: Vec<&Vec<u8>> = input

@@ -93,7 +93,7 @@ fn engine_transport(t: &nice_plug::prelude::Transport) -> Transport {
             .or_else(|| t.pos_samples.map(|s| s as f64 / f64::from(t.sample_rate)))
             .filter(|s| s.is_finite()),
         bar_start_beats: t.bar_start_pos_beats().filter(|b| b.is_finite()),
-        beats_per_bar: Transport::bar_length(t.time_sig_numerator, t.time_sig_denominator),
+        meter: Transport::meter_of(t.time_sig_numerator, t.time_sig_denominator),
         loop_beats: t.loop_range_beats,
     }
 }
@@ -226,10 +226,14 @@ mod tests {
         t.time_sig_numerator = Some(6);
         t.time_sig_denominator = Some(8);
         let e = engine_transport(&t);
-        assert_eq!(e.beats_per_bar, Some(3.0));
+        assert_eq!(e.meter.map(|m| m.to_string()), Some("6/8".to_owned()));
+        assert_eq!(e.bar_quarters(), 3.0);
         assert_eq!(e.bar_start_beats, Some(3.0));
         assert_eq!(e.tempo_bpm, Some(140.0));
         t.tempo = Some(f64::NAN);
         assert_eq!(engine_transport(&t).tempo_bpm, None);
+        // A time signature no score has is no meter: the engine then counts 4/4.
+        t.time_sig_denominator = Some(7);
+        assert_eq!(engine_transport(&t).meter, None);
     }
 }

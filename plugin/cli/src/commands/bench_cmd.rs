@@ -2,7 +2,7 @@
 //! its load; compare rows of the same run, not runs on different machines.
 
 use crate::corpus::{read_corpus, Split};
-use crate::model::{load_model_set, CandleModels, Hyper, NetworkShape, StreamKind};
+use crate::model::{load_model_set, random_steps, Arch, CandleModels, Hyper, StreamKind};
 use crate::realtime::{dot, Engine, EngineEvent, EngineParams, PackedLstm, Transport};
 use crate::tokens::{OffsetGrid, TokenMode};
 use crate::training::{Dataset, Learner, WindowSampler};
@@ -46,27 +46,23 @@ fn micros(start: Instant, n: usize) -> f64 {
 const TRAINING_UNITS: [usize; 2] = [128, 256];
 
 /// Tokens per second of `train`'s own training step (note network, default sizes but for
-/// `units`), after one untimed step.
+/// `units`; the seed architecture, which the Keras reference builds), after one untimed step.
 fn deepmidi_throughput(ds: &Dataset, units: usize, steps: usize) -> Result<f64> {
     let hyper = Hyper {
         units,
+        arch: Arch::Seed,
         ..Hyper::default()
     };
-    let shape = NetworkShape {
-        vocab: ds.note_vocab.len(),
-        embedding: hyper.embedding,
-        units,
-        layers: hyper.layers,
-    };
+    let shape = hyper.shape(StreamKind::Note, ds.note_vocab.len(), ds.offset_vocab.len());
     let mut learner = Learner::new(shape, &hyper, 1)?;
     let mut sampler = WindowSampler::new(ds, hyper.seq_len, 1)
         .context("the bench corpus is shorter than one training window")?;
     let warm_up = sampler.batch(hyper.batch_size)?;
-    learner.step(&warm_up.note_inputs, &warm_up.note_targets)?;
+    learner.step(&warm_up.steps, &warm_up.note_targets)?;
     let start = Instant::now();
     for _ in 0..steps {
         let batch = sampler.batch(hyper.batch_size)?;
-        learner.step(&batch.note_inputs, &batch.note_targets)?;
+        learner.step(&batch.steps, &batch.note_targets)?;
     }
     let tokens = steps * hyper.batch_size * hyper.seq_len;
     Ok(tokens as f64 / start.elapsed().as_secs_f64())
@@ -188,13 +184,12 @@ pub fn run(a: BenchArgs) -> Result<()> {
 
     // One inference step at batch 1: candle's stock LSTM vs the packed real-time one.
     for kind in [StreamKind::Note, StreamKind::Offset] {
-        let vocab = set.shape(kind).vocab as u32;
-        let tokens: Vec<u32> = (0..a.steps).map(|i| (i as u32 * 7919) % vocab).collect();
+        let steps = random_steps(set.shape(kind), a.steps, 1);
         let mut reference = set.reference(kind)?;
         let n = (a.steps / 4).max(1);
         let start = Instant::now();
-        for &tok in &tokens[..n] {
-            reference.step(tok)?;
+        for step in &steps[..n] {
+            reference.step(step)?;
         }
         println!(
             "{:<52} {:>14.1}",
@@ -204,8 +199,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
         for (name, kernel) in dot::kernels() {
             let mut packed = PackedLstm::with_kernel(&set, kind, kernel)?;
             let start = Instant::now();
-            for &tok in &tokens {
-                std::hint::black_box(packed.step(tok));
+            for step in &steps {
+                std::hint::black_box(packed.step(step));
             }
             println!(
                 "{:<52} {:>14.1}",

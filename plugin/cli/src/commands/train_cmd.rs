@@ -1,4 +1,4 @@
-use crate::model::Hyper;
+use crate::model::{Arch, Hyper};
 use crate::tokens::{TokenMode, Transpose};
 use crate::training::{train, EarlyStopping, TrainOptions};
 use std::io::IsTerminal;
@@ -45,6 +45,11 @@ pub struct TrainArgs {
     min_count: u64,
     #[arg(long, default_value_t = Hyper::default().seed)]
     seed: u64,
+    /// joint: both networks read the previous note, the previous offset and the bar
+    /// position, and the offset network the note it times; seed: each network reads only its
+    /// own stream (the first DeepMIDI's models).
+    #[arg(long, default_value_t = Hyper::default().arch, value_name = "joint|seed")]
+    arch: Arch,
     /// Move each training window by a random interval in LO..HI semitones, LO ≤ 0 ≤ HI
     /// (-5..6: all twelve keys); 0..0 trains on the pieces as written.
     #[arg(
@@ -86,6 +91,7 @@ pub fn run(a: TrainArgs) -> anyhow::Result<()> {
             steps: a.steps,
             min_count: a.min_count,
             seed: a.seed,
+            arch: a.arch,
             transpose: a.transpose,
         },
         checkpoint_every: a.checkpoint_every,

@@ -3,7 +3,9 @@
 //! Each piece is run from a zero state through to its end, as the generator runs, and every
 //! token but the first is predicted from all that came before it in the piece.
 
-use crate::model::Network;
+use crate::model::{Network, StepBatch, StepInput, StreamKind};
+use crate::tokens::{EncodedPiece, MetricPosition};
+use crate::training::next_steps;
 use candle_core::{DType, Device, Result, Tensor, D};
 
 /// Sums over the predicted tokens of one stream.
@@ -23,27 +25,50 @@ impl StreamScore {
     }
 }
 
-/// Scores `net` on the given index streams, batching pieces of similar length.
-pub fn score_network(net: &Network, streams: &[&[u32]], batch_size: usize) -> Result<StreamScore> {
-    let mut order: Vec<&[u32]> = streams.iter().copied().filter(|s| s.len() >= 2).collect();
-    order.sort_by_key(|s| s.len());
+/// Scores `net` on its stream of the given pieces, batching pieces of similar length.
+pub fn score_network(
+    net: &Network,
+    pieces: &[&EncodedPiece],
+    batch_size: usize,
+) -> Result<StreamScore> {
+    let mut order: Vec<&EncodedPiece> = pieces
+        .iter()
+        .copied()
+        .filter(|p| p.notes.len() >= 2)
+        .collect();
+    order.sort_by_key(|p| p.notes.len());
+    let kind = net.shape().kind;
+    let padding = StepInput {
+        prev_note: 0,
+        prev_offset: 0,
+        current_note: 0,
+        position: MetricPosition {
+            step_in_bar: 0,
+            bar_steps: 1,
+            beat_steps: 1,
+        },
+    };
     let mut score = StreamScore::default();
     for group in order.chunks(batch_size.max(1)) {
-        let t = group.iter().map(|s| s.len() - 1).max().unwrap_or(0);
+        let t = group.iter().map(|p| p.notes.len() - 1).max().unwrap_or(0);
         let b = group.len();
-        let mut inputs = vec![0u32; b * t];
+        let mut steps = vec![padding; b * t];
         let mut targets = vec![0u32; b * t];
         let mut mask = vec![0f32; b * t];
-        for (row, s) in group.iter().enumerate() {
-            for k in 0..s.len() - 1 {
-                inputs[row * t + k] = s[k];
-                targets[row * t + k] = s[k + 1];
+        for (row, p) in group.iter().enumerate() {
+            let stream = match kind {
+                StreamKind::Note => &p.notes,
+                StreamKind::Offset => &p.offsets,
+            };
+            for (k, step) in next_steps(&p.notes, &p.offsets, &p.positions).enumerate() {
+                steps[row * t + k] = step;
+                targets[row * t + k] = stream[k + 1];
                 mask[row * t + k] = 1.0;
             }
         }
         let dev = Device::Cpu;
-        let inputs = Tensor::from_vec(inputs, (b, t), &dev)?;
-        let (logits, _) = net.forward(&inputs, &net.zero_state(b)?, None)?;
+        let steps = StepBatch::new(&steps, b, t)?;
+        let (logits, _) = net.forward(&steps, &net.zero_state(b)?, None)?;
         let logits = logits.detach().reshape((b * t, ()))?;
         let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
         let target_t = Tensor::from_vec(targets.clone(), (b * t, 1), &dev)?;

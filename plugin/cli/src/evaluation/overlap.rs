@@ -112,6 +112,7 @@ mod tests {
             position: MetricPosition {
                 step_in_bar: (step % 96) as u32,
                 bar_steps: 96,
+                beat_steps: 24,
             },
             pitches,
         };

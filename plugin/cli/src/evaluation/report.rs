@@ -5,10 +5,10 @@ use super::baseline::Unigram;
 use super::key::key_stability;
 use super::likelihood::{score_network, StreamScore};
 use super::overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
-use crate::corpus::{predominant_meter, BarPosition, Corpus, Meter, Split};
+use crate::corpus::{predominant_meter, Corpus, Meter, Split};
 use crate::generate::{generate, GenerateOptions};
 use crate::model::{CandleModels, ModelSet, StreamKind};
-use crate::tokens::UNKNOWN;
+use crate::tokens::{EncodedPiece, UNKNOWN};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -91,11 +91,12 @@ pub fn evaluate(
     let notes: Vec<Vec<u32>> = encoded.iter().map(|e| e.notes.clone()).collect();
     let offsets: Vec<Vec<u32>> = encoded.iter().map(|e| e.offsets.clone()).collect();
 
+    let encoded_refs: Vec<&EncodedPiece> = encoded.iter().collect();
     let report_stream =
         |kind: StreamKind, data: &[Vec<u32>], counts: &[u64]| -> Result<(StreamReport, f64, f64)> {
             let refs: Vec<&[u32]> = data.iter().map(Vec::as_slice).collect();
             let net = model.network(kind)?;
-            let m = score_network(&net, &refs, 32)?;
+            let m = score_network(&net, &encoded_refs, 32)?;
             let u = Unigram::new(counts).score(&refs);
             let unknown = refs
                 .iter()
@@ -120,16 +121,17 @@ pub fn evaluate(
     let predicted_onsets = onsets.saturating_sub(pieces.len()).max(1) as f64;
     let total_notes: usize = pieces.iter().map(|p| p.note_count()).sum();
 
+    // Music is generated in the evaluated music's commonest meter (by duration), in bars
+    // from its first beat: a joint model hears them, and the histograms are taken in them.
+    let meter = predominant_meter(pieces.iter().copied());
     let opts = GenerateOptions {
         notes: total_notes,
         temperature: 1.0,
         seed,
+        meter,
         ..Default::default()
     };
     let perf = generate(model, &opts, None)?;
-    // The generated stream knows no meter: it is laid into bars of the evaluated music's
-    // commonest one (by duration), from its first beat.
-    let meter = predominant_meter(pieces.iter().copied());
     let corpus_series = OnsetSeries {
         phrases: pieces
             .iter()
@@ -167,10 +169,7 @@ pub fn evaluate(
                 c.iter()
                     .map(|(step, beats, pitches)| SeriesOnset {
                         step: *step,
-                        position: meta.grid.metric_position(BarPosition {
-                            meter,
-                            quarters_into_bar: beats.rem_euclid(meter.bar_quarters()),
-                        }),
+                        position: meta.grid.position_in_bar(*beats, meter),
                         pitches: pitches.as_slice(),
                     })
                     .collect()

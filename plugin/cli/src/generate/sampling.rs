@@ -60,12 +60,15 @@ pub fn generate(
     let mut gen = EventGenerator::new(model, opts.seed)?;
     if let Some(piece) = primer {
         let primer = model.meta.encoder().encode(piece);
-        gen.prime(&primer.notes, &primer.offsets);
+        gen.prime(&primer.notes, &primer.offsets, &primer.positions);
     }
     let (grid, engine) = (model.meta.grid, opts.engine());
     let mut out = Vec::with_capacity(opts.notes);
     let mut beat = 0.0;
     while out.len() < opts.notes {
+        // Bars of the asked meter from beat 0 (the continuation of a primer starts on a
+        // downbeat), in the model's time: a tempo scale stretches its bars too.
+        gen.set_position(grid.position_in_bar(beat / engine.stretch(), opts.meter));
         let event = gen.next_event(opts.temperature);
         let Placement { gap, length } = engine.place(&grid, event.offset_steps);
         for &pitch in event.chord.as_slice().iter().take(opts.notes - out.len()) {

@@ -1,17 +1,20 @@
-//! Embedding → stacked LSTM layers (dropout between them) → Linear onto the vocabulary.
+//! Embeddings (and the metric features) → stacked LSTM layers (dropout between them) →
+//! Linear onto the vocabulary. Which inputs a network reads is its architecture's
+//! ([`deepmidi_engine::model::inputs`]).
 //!
 //! The tensor names and the gate order (input, forget, cell, output) are the engine's
 //! (`deepmidi_engine::model::tensors`), which are candle-nn's `LSTM`'s, so its stock layer can
 //! load the same file as a reference. Training does not step candle-nn's layer: each layer's
 //! whole window is one fused operation ([`super::fused_lstm`]).
 
+use super::embeddings::InputEmbeddings;
 use super::fused_lstm::{lstm_layer, LayerWeights};
 use candle_core::{DType, Module, Result, Tensor};
-use candle_nn::{Embedding, Init, Linear, VarBuilder, VarMap};
+use candle_nn::{Init, Linear, VarBuilder, VarMap};
 use deepmidi_engine::model::tensors::{
     BIAS_HH, BIAS_IH, EMBEDDING, HEAD, LSTM, WEIGHT, WEIGHT_HH, WEIGHT_IH,
 };
-use deepmidi_engine::model::NetworkShape;
+use deepmidi_engine::model::{metric_features, NetInput, NetworkShape, StepInput, METRIC_FEATURES};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
@@ -66,9 +69,58 @@ impl LstmLayer {
     }
 }
 
+/// A batch of steps as tensors: each token input (batch, time) u32, the metric features
+/// (batch, time, [`METRIC_FEATURES`]). Built from [`StepInput`]s, the real-time engine's
+/// own step type, so both paths read the same thing.
+#[derive(Debug, Clone)]
+pub struct StepBatch {
+    prev_note: Tensor,
+    prev_offset: Tensor,
+    current_note: Tensor,
+    metric: Tensor,
+}
+
+impl StepBatch {
+    /// `steps` row by row: `batch` rows of `time` steps.
+    pub fn new(steps: &[StepInput], batch: usize, time: usize) -> Result<StepBatch> {
+        let dev = &candle_core::Device::Cpu;
+        let tokens = |f: fn(&StepInput) -> u32| {
+            Tensor::from_vec(
+                steps.iter().map(f).collect::<Vec<u32>>(),
+                (batch, time),
+                dev,
+            )
+        };
+        let metric: Vec<f32> = steps
+            .iter()
+            .flat_map(|s| metric_features(s.position))
+            .collect();
+        Ok(StepBatch {
+            prev_note: tokens(|s| s.prev_note)?,
+            prev_offset: tokens(|s| s.prev_offset)?,
+            current_note: tokens(|s| s.current_note)?,
+            metric: Tensor::from_vec(metric, (batch, time, METRIC_FEATURES), dev)?,
+        })
+    }
+
+    /// The tensor an input reads: tokens (batch, time), or the metric features.
+    pub fn tokens(&self, input: NetInput) -> &Tensor {
+        match input {
+            NetInput::PrevNote => &self.prev_note,
+            NetInput::PrevOffset => &self.prev_offset,
+            NetInput::CurrentNote => &self.current_note,
+            NetInput::Metric => &self.metric,
+        }
+    }
+
+    pub fn dims(&self) -> Result<(usize, usize)> {
+        self.prev_note.dims2()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Network {
-    embedding: Embedding,
+    embeddings: InputEmbeddings,
     layers: Vec<LstmLayer>,
     head: Linear,
     dropout: f32,
@@ -78,16 +130,16 @@ pub struct Network {
 impl Network {
     /// Creates (training) or loads (from stored tensors) a network under `vb`.
     pub fn new(shape: NetworkShape, dropout: f32, vb: VarBuilder) -> Result<Self> {
-        let embedding = candle_nn::embedding(shape.vocab, shape.embedding, vb.pp(EMBEDDING))?;
+        let embeddings = InputEmbeddings::new(shape, &vb)?;
         let layers = (0..shape.layers)
             .map(|l| {
                 let inputs = shape.layer_inputs(l);
                 LstmLayer::new(inputs, shape.units, vb.pp(LSTM).pp(l))
             })
             .collect::<Result<Vec<_>>>()?;
-        let head = candle_nn::linear(shape.units, shape.vocab, vb.pp(HEAD))?;
+        let head = candle_nn::linear(shape.units, shape.vocab(), vb.pp(HEAD))?;
         Ok(Network {
-            embedding,
+            embeddings,
             layers,
             head,
             dropout,
@@ -108,15 +160,17 @@ impl Network {
         })
     }
 
-    /// tokens: (batch, time) u32 → logits (batch, time, vocab). Dropout (training) only with
-    /// a mask source.
+    /// A batch of steps → logits (batch, time, vocab). Dropout (training) only with a mask
+    /// source.
     pub fn forward(
         &self,
-        tokens: &Tensor,
+        steps: &StepBatch,
         state: &LstmState,
         mut dropout: Option<&mut Dropout>,
     ) -> Result<(Tensor, LstmState)> {
-        let mut xs = self.embedding.forward(tokens)?;
+        let mut xs = self
+            .embeddings
+            .forward(|input| Ok(steps.tokens(input).clone()))?;
         let mut next = LstmState {
             h: Vec::new(),
             c: Vec::new(),
@@ -137,21 +191,21 @@ impl Network {
         let logits =
             self.head
                 .forward(&xs.reshape((b * t, u))?)?
-                .reshape((b, t, self.shape.vocab))?;
+                .reshape((b, t, self.shape.vocab()))?;
         Ok((logits, next))
     }
 
-    /// Mean cross-entropy of predicting `targets` (batch, time) from `inputs`.
+    /// Mean cross-entropy of predicting `targets` (batch, time) from `steps`.
     pub fn loss(
         &self,
-        inputs: &Tensor,
+        steps: &StepBatch,
         targets: &Tensor,
         dropout: Option<&mut Dropout>,
     ) -> Result<Tensor> {
-        let (b, t) = inputs.dims2()?;
-        let (logits, _) = self.forward(inputs, &self.zero_state(b)?, dropout)?;
+        let (b, t) = steps.dims()?;
+        let (logits, _) = self.forward(steps, &self.zero_state(b)?, dropout)?;
         candle_nn::loss::cross_entropy(
-            &logits.reshape((b * t, self.shape.vocab))?,
+            &logits.reshape((b * t, self.shape.vocab()))?,
             &targets.flatten_all()?,
         )
     }

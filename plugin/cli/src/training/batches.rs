@@ -2,7 +2,8 @@
 //! the dataset asks for transposition.
 
 use super::dataset::Dataset;
-use crate::tokens::{transpose_chord, Transpose, UNKNOWN};
+use crate::model::{StepBatch, StepInput};
+use crate::tokens::{transpose_chord, MetricPosition, Transpose, UNKNOWN};
 use candle_core::{Device, Result, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -15,6 +16,7 @@ pub struct WindowSampler {
     /// that leaves the MIDI range under a shift is `UNKNOWN` there (no window uses it).
     notes: Vec<Vec<u32>>,
     offsets: Vec<u32>,
+    positions: Vec<MetricPosition>,
     /// The lowest and highest pitch of each step's token, to keep a shifted window in range.
     lowest: Vec<u8>,
     highest: Vec<u8>,
@@ -23,11 +25,11 @@ pub struct WindowSampler {
     rng: Pcg64Mcg,
 }
 
-/// One batch for both models, drawn at the same positions.
+/// One batch for both models, drawn at the same positions: step k of a window reads step
+/// k's tokens and step k + 1's position and note, and predicts step k + 1's tokens.
 pub struct Batch {
-    pub note_inputs: Tensor,
+    pub steps: StepBatch,
     pub note_targets: Tensor,
-    pub offset_inputs: Tensor,
     pub offset_targets: Tensor,
 }
 
@@ -53,9 +55,15 @@ impl WindowSampler {
         let pitch = |f: fn(&[u8]) -> Option<&u8>| -> Vec<u8> {
             tokens.iter().map(|t| f(t).copied().unwrap_or(60)).collect()
         };
+        let positions = ds
+            .train
+            .iter()
+            .flat_map(|p| p.positions.iter().copied())
+            .collect();
         (offsets.len() > seq_len + 1).then(|| WindowSampler {
             notes,
             offsets,
+            positions,
             lowest: pitch(<[u8]>::first),
             highest: pitch(<[u8]>::last),
             transpose: ds.transpose,
@@ -88,22 +96,41 @@ impl WindowSampler {
 
     pub fn batch(&mut self, batch_size: usize) -> Result<Batch> {
         let t = self.seq_len;
-        let mut buf = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+        let mut steps = Vec::with_capacity(batch_size * t);
+        let (mut note_targets, mut offset_targets) = (Vec::new(), Vec::new());
         for _ in 0..batch_size {
             let start = self.rng.random_range(0..self.offsets.len() - t - 1);
             let shift = self.shift_for(start, t + 1);
             let notes = &self.notes[shift];
-            buf[0].extend_from_slice(&notes[start..start + t]);
-            buf[1].extend_from_slice(&notes[start + 1..start + t + 1]);
-            buf[2].extend_from_slice(&self.offsets[start..start + t]);
-            buf[3].extend_from_slice(&self.offsets[start + 1..start + t + 1]);
+            steps.extend(next_steps(
+                &notes[start..start + t + 1],
+                &self.offsets[start..start + t + 1],
+                &self.positions[start..start + t + 1],
+            ));
+            note_targets.extend_from_slice(&notes[start + 1..start + t + 1]);
+            offset_targets.extend_from_slice(&self.offsets[start + 1..start + t + 1]);
         }
-        let [a, b, c, d] = buf.map(|v| Tensor::from_vec(v, (batch_size, t), &Device::Cpu));
+        let targets = |v| Tensor::from_vec(v, (batch_size, t), &Device::Cpu);
         Ok(Batch {
-            note_inputs: a?,
-            note_targets: b?,
-            offset_inputs: c?,
-            offset_targets: d?,
+            steps: StepBatch::new(&steps, batch_size, t)?,
+            note_targets: targets(note_targets)?,
+            offset_targets: targets(offset_targets)?,
         })
     }
+}
+
+/// The steps that predict tokens 1.. of a stretch from the tokens before them: step k reads
+/// token k of both streams, and token k + 1's note and position. Training and evaluation
+/// both come here, so they read the same inputs.
+pub fn next_steps<'a>(
+    notes: &'a [u32],
+    offsets: &'a [u32],
+    positions: &'a [MetricPosition],
+) -> impl Iterator<Item = StepInput> + 'a {
+    (1..notes.len().min(offsets.len()).min(positions.len())).map(move |k| StepInput {
+        prev_note: notes[k - 1],
+        prev_offset: offsets[k - 1],
+        current_note: notes[k],
+        position: positions[k],
+    })
 }

@@ -5,7 +5,7 @@ mod checkpoint;
 mod dataset;
 mod trainer;
 
-pub use batches::WindowSampler;
+pub use batches::{next_steps, WindowSampler};
 pub use checkpoint::read_history;
 pub use dataset::{Dataset, EncodedPiece};
 pub(crate) use trainer::Learner;

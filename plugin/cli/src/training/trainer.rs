@@ -4,12 +4,12 @@ use super::batches::WindowSampler;
 use super::checkpoint::{
     latest_checkpoint, read_history, remove_checkpoints, save_checkpoint, write_history,
 };
-use super::dataset::Dataset;
+use super::dataset::{Dataset, EncodedPiece};
 use crate::corpus::{predominant_meter, read_corpus, SkippedFile, Split};
 use crate::evaluation::score_network;
 use crate::model::{
     load_model_set, save_model_set, seed_weights, CorpusInfo, Dropout, Hyper, Losses, ModelMeta,
-    Network, NetworkShape, TrainingInfo, FORMAT_VERSION,
+    Network, NetworkShape, StepBatch, StreamKind, TrainingInfo, FORMAT_VERSION,
 };
 use crate::tokens::{OffsetGrid, TokenMode};
 use anyhow::{bail, Context, Result};
@@ -115,8 +115,8 @@ impl Learner {
     }
 
     /// One optimiser step on a batch; returns its mean loss.
-    pub(crate) fn step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f64> {
-        let loss = self.net.loss(inputs, targets, Some(&mut self.dropout))?;
+    pub(crate) fn step(&mut self, steps: &StepBatch, targets: &Tensor) -> Result<f64> {
+        let loss = self.net.loss(steps, targets, Some(&mut self.dropout))?;
         let mut grads = loss.backward()?;
         clip_gradients(&mut grads, &self.vars.all_vars(), CLIP_NORM)?;
         self.opt.step(&grads)?;
@@ -148,10 +148,9 @@ fn validate(ds: &Dataset, note: &Network, offset: &Network) -> Result<Option<Los
     if ds.validation.is_empty() {
         return Ok(None);
     }
-    let notes: Vec<&[u32]> = ds.validation.iter().map(|p| p.notes.as_slice()).collect();
-    let offsets: Vec<&[u32]> = ds.validation.iter().map(|p| p.offsets.as_slice()).collect();
-    let n = score_network(note, &notes, 32)?;
-    let o = score_network(offset, &offsets, 32)?;
+    let pieces: Vec<&EncodedPiece> = ds.validation.iter().collect();
+    let n = score_network(note, &pieces, 32)?;
+    let o = score_network(offset, &pieces, 32)?;
     // The first onset of each piece has no context and is not scored.
     let onsets: usize = ds
         .validation
@@ -217,17 +216,13 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         None => None,
     };
-    let shape = |vocab| NetworkShape {
-        vocab,
-        embedding: hyper.embedding,
-        units: hyper.units,
-        layers: hyper.layers,
-    };
+    let (note_vocab, offset_vocab) = (ds.note_vocab.len(), ds.offset_vocab.len());
+    let shape = |kind| hyper.shape(kind, note_vocab, offset_vocab);
     // Each network its own stream; a resumed run continues with streams of its own.
     let seed =
         |stream: u64| hyper.seed.wrapping_mul(4).wrapping_add(stream) ^ (start_step as u64) << 32;
-    let mut note = Learner::new(shape(ds.note_vocab.len()), &hyper, seed(0))?;
-    let mut offset = Learner::new(shape(ds.offset_vocab.len()), &hyper, seed(1))?;
+    let mut note = Learner::new(shape(StreamKind::Note), &hyper, seed(0))?;
+    let mut offset = Learner::new(shape(StreamKind::Offset), &hyper, seed(1))?;
     if let Some(set) = &resumed {
         for (learner, tensors) in [(&mut note, &set.note), (&mut offset, &set.offset)] {
             for (name, var) in learner.vars.data().lock().expect("var map").iter() {
@@ -327,8 +322,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let tokens_per_step = (hyper.batch_size * hyper.seq_len) as f64;
     for step in start_step..hyper.steps {
         let batch = sampler.batch(hyper.batch_size)?;
-        let ln = note.step(&batch.note_inputs, &batch.note_targets)?;
-        let lo = offset.step(&batch.offset_inputs, &batch.offset_targets)?;
+        let ln = note.step(&batch.steps, &batch.note_targets)?;
+        let lo = offset.step(&batch.steps, &batch.offset_targets)?;
         if !ln.is_finite() || !lo.is_finite() {
             bail!("training diverged at step {step} (loss {ln}, {lo}); lower --learning-rate");
         }

@@ -42,6 +42,7 @@ pub fn tiny_hyper(steps: usize) -> Hyper {
         steps,
         min_count: 1,
         seed: 3,
+        arch: Hyper::default().arch,
         transpose: Default::default(),
     }
 }

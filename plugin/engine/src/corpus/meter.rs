@@ -56,6 +56,20 @@ impl Meter {
     pub fn bar_quarters(self) -> f64 {
         f64::from(self.numerator) * 4.0 / f64::from(self.denominator)
     }
+
+    /// The length of the beat a musician counts, in quarter notes: three of the
+    /// denominator's notes in a compound meter (6/8, 9/8, 12/8: a dotted quarter), else one
+    /// (3/4: a quarter, 2/2: a half). This is what tells 6/8 from 3/4, whose bars are equally
+    /// long.
+    pub fn beat_quarters(self) -> f64 {
+        let unit = 4.0 / f64::from(self.denominator);
+        let compound = self.denominator >= 8 && self.numerator > 3 && self.numerator % 3 == 0;
+        if compound {
+            3.0 * unit
+        } else {
+            unit
+        }
+    }
 }
 
 impl std::fmt::Display for Meter {
@@ -210,6 +224,16 @@ mod tests {
         assert_eq!(m("6/8").bar_quarters(), 3.0);
         assert_eq!(m(" 3 / 4 ").to_string(), "3/4");
         assert_eq!(m("7/16").bar_quarters(), 1.75);
+        for (meter, beat) in [
+            ("6/8", 1.5),
+            ("12/8", 1.5),
+            ("3/8", 0.5),
+            ("3/4", 1.0),
+            ("2/2", 2.0),
+            ("9/16", 0.75),
+        ] {
+            assert_eq!(m(meter).beat_quarters(), beat, "{meter}");
+        }
         for bad in ["", "4", "0/4", "4/3", "4/0", "4/128", "x/4", "4/4/4"] {
             assert!(bad.parse::<Meter>().is_err(), "{bad:?} parsed");
         }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 pub const META_FILE: &str = "model.json";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamKind {
     Note,
     Offset,
@@ -60,17 +60,7 @@ pub struct ModelSet {
 
 impl ModelSet {
     pub fn shape(&self, kind: StreamKind) -> NetworkShape {
-        let h = &self.meta.hyper;
-        let vocab = match kind {
-            StreamKind::Note => self.meta.note_vocab.len(),
-            StreamKind::Offset => self.meta.offset_vocab.len(),
-        };
-        NetworkShape {
-            vocab,
-            embedding: h.embedding,
-            units: h.units,
-            layers: h.layers,
-        }
+        self.meta.shape(kind)
     }
 
     pub fn tensors(&self, kind: StreamKind) -> &HashMap<String, Weights> {

@@ -1,5 +1,8 @@
 //! `model.json`: everything besides the weights that is needed to use or judge a model set.
 
+use super::files::StreamKind;
+use super::inputs::Arch;
+use super::tensors::NetworkShape;
 use crate::corpus::Meter;
 use crate::tokens::{
     Encoder, NoteVocab, OffsetGrid, OffsetVocab, TokenMode, Transpose, VocabError,
@@ -21,6 +24,9 @@ pub struct Hyper {
     pub steps: usize,
     pub min_count: u64,
     pub seed: u64,
+    /// Which networks (`seed` in files from before the field).
+    #[serde(default)]
+    pub arch: Arch,
     /// Each training window moved by a random interval in this range (none in older files).
     #[serde(default)]
     pub transpose: Transpose,
@@ -40,6 +46,7 @@ impl Default for Hyper {
             steps: 3000,
             min_count: 2,
             seed: 1,
+            arch: Arch::Joint,
             transpose: Transpose::default(),
         }
     }
@@ -106,7 +113,27 @@ pub struct ModelMeta {
     pub training: TrainingInfo,
 }
 
+impl Hyper {
+    /// The shape of one network of a set with these settings and vocabularies.
+    pub fn shape(&self, kind: StreamKind, note_vocab: usize, offset_vocab: usize) -> NetworkShape {
+        NetworkShape {
+            arch: self.arch,
+            kind,
+            note_vocab,
+            offset_vocab,
+            embedding: self.embedding,
+            units: self.units,
+            layers: self.layers,
+        }
+    }
+}
+
 impl ModelMeta {
+    pub fn shape(&self, kind: StreamKind) -> NetworkShape {
+        self.hyper
+            .shape(kind, self.note_vocab.len(), self.offset_vocab.len())
+    }
+
     /// The encoder of this model's tokens.
     pub fn encoder(&self) -> Encoder<'_> {
         Encoder {
@@ -173,11 +200,16 @@ mod tests {
         let meta = ModelMeta::from_json(old).expect("an older model.json loads");
         assert_eq!(meta.meter, Meter::COMMON_TIME);
         assert!(meta.hyper.transpose.is_none());
+        assert_eq!(meta.hyper.arch, Arch::Seed);
         assert_eq!(meta.training.steps_run, 0);
         assert_eq!(meta.training.steps_done, 955);
         // Written again, it reads back the same, now with the new fields spelled out.
         let json = serde_json::to_string(&meta).unwrap();
-        assert!(json.contains("\"meter\":\"4/4\"") && json.contains("\"transpose\":\"0..0\""));
+        assert!(
+            json.contains("\"meter\":\"4/4\"")
+                && json.contains("\"transpose\":\"0..0\"")
+                && json.contains("\"arch\":\"seed\"")
+        );
         assert_eq!(ModelMeta::from_json(&json).unwrap(), meta);
     }
 }

@@ -5,9 +5,11 @@
 //! A model set is a folder with `note.safetensors`, `offset.safetensors` and `model.json`.
 
 mod files;
+pub mod inputs;
 mod metadata;
 pub mod tensors;
 
 pub use files::{load_model_set, ModelError, ModelSet, StreamKind, Weights, META_FILE};
+pub use inputs::{metric_features, Arch, NetInput, StepInput, METRIC_FEATURES};
 pub use metadata::{CorpusInfo, Hyper, Losses, MetaError, ModelMeta, TrainingInfo, FORMAT_VERSION};
 pub use tensors::NetworkShape;

@@ -1,20 +1,30 @@
 //! The one home of the networks' tensor names and shapes, shared by the files, the candle
 //! networks that train them and the packed real-time LSTM.
 //!
-//! Both networks are an embedding, stacked one-layer LSTMs and a linear head. The LSTM
-//! tensors use PyTorch's names and gate order (input, forget, cell, output), so each layer
-//! loads into a one-layer `torch.nn.LSTM` and candle-nn's stock `LSTM`.
+//! Both networks are embeddings (one per token input of their architecture, see
+//! [`super::inputs`]), stacked one-layer LSTMs and a linear head. The LSTM tensors use
+//! PyTorch's names and gate order (input, forget, cell, output), so each layer loads into a
+//! one-layer `torch.nn.LSTM` and candle-nn's stock `LSTM`.
 
-/// A network's sizes.
+use super::files::StreamKind;
+use super::inputs::{Arch, NetInput, METRIC_FEATURES};
+
+/// A network's architecture and sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetworkShape {
-    pub vocab: usize,
+    pub arch: Arch,
+    /// Which stream the network predicts.
+    pub kind: StreamKind,
+    pub note_vocab: usize,
+    pub offset_vocab: usize,
+    /// Width of each token embedding.
     pub embedding: usize,
     pub units: usize,
     pub layers: usize,
 }
 
-/// Prefixes (candle `VarBuilder` paths) and tensor names.
+/// Prefixes (candle `VarBuilder` paths) and tensor names. The seed architecture's one
+/// embedding is `embedding`; the joint one's are named after their input.
 pub const EMBEDDING: &str = "embedding";
 pub const LSTM: &str = "lstm";
 pub const HEAD: &str = "head";
@@ -31,10 +41,48 @@ pub fn lstm(layer: usize, tensor: &str) -> String {
 }
 
 impl NetworkShape {
-    /// Inputs of LSTM layer `layer`: the embedding for the first, the units after it.
+    /// The vocabulary the network predicts (its head's outputs).
+    pub fn vocab(&self) -> usize {
+        match self.kind {
+            StreamKind::Note => self.note_vocab,
+            StreamKind::Offset => self.offset_vocab,
+        }
+    }
+
+    /// What the network reads, in input-vector order.
+    pub fn inputs(&self) -> &'static [NetInput] {
+        self.arch.inputs(self.kind)
+    }
+
+    /// The embedding of a token input: its tensor prefix and vocabulary; `None` for the
+    /// metric features, which are computed, not learned.
+    pub fn embedding_of(&self, input: NetInput) -> Option<(&'static str, usize)> {
+        let prefix = match (self.arch, input) {
+            (_, NetInput::Metric) => return None,
+            (Arch::Seed, _) => EMBEDDING,
+            (Arch::Joint, NetInput::PrevNote) => "embedding_prev_note",
+            (Arch::Joint, NetInput::PrevOffset) => "embedding_prev_offset",
+            (Arch::Joint, NetInput::CurrentNote) => "embedding_current_note",
+        };
+        let vocab = match input {
+            NetInput::PrevOffset => self.offset_vocab,
+            _ => self.note_vocab,
+        };
+        Some((prefix, vocab))
+    }
+
+    /// Width of one input: an embedding, or the metric features.
+    pub fn input_width(&self, input: NetInput) -> usize {
+        match input {
+            NetInput::Metric => METRIC_FEATURES,
+            _ => self.embedding,
+        }
+    }
+
+    /// Inputs of LSTM layer `layer`: the concatenated inputs for the first, the units after.
     pub fn layer_inputs(&self, layer: usize) -> usize {
         if layer == 0 {
-            self.embedding
+            self.inputs().iter().map(|&i| self.input_width(i)).sum()
         } else {
             self.units
         }
@@ -42,8 +90,13 @@ impl NetworkShape {
 
     /// Every tensor of the network with its shape, in file order.
     pub fn layout(&self) -> Vec<(String, Vec<usize>)> {
-        let (v, e, u) = (self.vocab, self.embedding, self.units);
-        let mut layout = vec![(format!("{EMBEDDING}.{WEIGHT}"), vec![v, e])];
+        let (v, e, u) = (self.vocab(), self.embedding, self.units);
+        let mut layout: Vec<(String, Vec<usize>)> = self
+            .inputs()
+            .iter()
+            .filter_map(|&i| self.embedding_of(i))
+            .map(|(prefix, vocab)| (format!("{prefix}.{WEIGHT}"), vec![vocab, e]))
+            .collect();
         for l in 0..self.layers {
             layout.push((lstm(l, WEIGHT_IH), vec![4 * u, self.layer_inputs(l)]));
             layout.push((lstm(l, WEIGHT_HH), vec![4 * u, u]));
@@ -60,18 +113,55 @@ impl NetworkShape {
 mod tests {
     use super::*;
 
-    #[test]
-    fn layout_names_every_tensor_once() {
-        let shape = NetworkShape {
-            vocab: 10,
+    fn shape(arch: Arch, kind: StreamKind) -> NetworkShape {
+        NetworkShape {
+            arch,
+            kind,
+            note_vocab: 10,
+            offset_vocab: 7,
             embedding: 4,
             units: 8,
             layers: 2,
-        };
-        let layout = shape.layout();
+        }
+    }
+
+    #[test]
+    fn layout_names_every_tensor_once() {
+        let layout = shape(Arch::Seed, StreamKind::Note).layout();
         assert_eq!(layout.len(), 1 + 4 * 2 + 2);
         assert_eq!(layout[0], ("embedding.weight".to_owned(), vec![10, 4]));
         assert_eq!(layout[5], ("lstm.1.weight_ih_l0".to_owned(), vec![32, 8]));
         assert_eq!(layout[10], ("head.bias".to_owned(), vec![10]));
+        let offset = shape(Arch::Seed, StreamKind::Offset).layout();
+        assert_eq!(offset[0], ("embedding.weight".to_owned(), vec![7, 4]));
+    }
+
+    #[test]
+    fn the_joint_offset_network_reads_both_streams_the_bar_and_its_note() {
+        let s = shape(Arch::Joint, StreamKind::Offset);
+        let layout = s.layout();
+        let names: Vec<&str> = layout.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names[..3],
+            [
+                "embedding_prev_note.weight",
+                "embedding_prev_offset.weight",
+                "embedding_current_note.weight"
+            ]
+        );
+        assert_eq!(layout[1].1, vec![7, 4]);
+        assert_eq!(s.layer_inputs(0), 3 * 4 + METRIC_FEATURES);
+        assert_eq!(
+            layout[3],
+            (
+                "lstm.0.weight_ih_l0".to_owned(),
+                vec![32, 3 * 4 + METRIC_FEATURES]
+            )
+        );
+        assert_eq!(layout.last().unwrap(), &("head.bias".to_owned(), vec![7]));
+        assert_eq!(
+            shape(Arch::Joint, StreamKind::Note).layer_inputs(0),
+            2 * 4 + METRIC_FEATURES
+        );
     }
 }

@@ -7,8 +7,9 @@
 
 use super::generator::EventGenerator;
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
+use crate::corpus::Meter;
 use crate::model::{ModelError, ModelSet};
-use crate::tokens::OffsetGrid;
+use crate::tokens::{MetricPosition, OffsetGrid};
 
 /// No note lasts longer than this many beats, whatever the gap to the next onset.
 pub const MAX_NOTE_BEATS: f64 = 8.0;
@@ -47,9 +48,16 @@ impl EngineParams {
     /// the offset's grid steps stretched by the tempo scale; a note lasts the gate's share of
     /// it, never longer than [`MAX_NOTE_BEATS`].
     pub fn place(&self, grid: &OffsetGrid, offset_steps: u32) -> Placement {
-        let gap = grid.quarters(offset_steps) * self.tempo_scale.clamp(0.01, 100.0);
+        let gap = grid.quarters(offset_steps) * self.stretch();
         let length = (gap * self.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
         Placement { gap, length }
+    }
+}
+
+impl EngineParams {
+    /// The tempo scale as applied: kept within 0.01–100.
+    pub fn stretch(&self) -> f64 {
+        self.tempo_scale.clamp(0.01, 100.0)
     }
 }
 
@@ -110,6 +118,43 @@ impl EngineEvent {
     }
 }
 
+/// The host's bars as the engine counts them: where one starts, in beats, and the meter.
+/// Free-running, bars are 4/4 from beat 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bars {
+    start: f64,
+    meter: Meter,
+}
+
+impl Default for Bars {
+    fn default() -> Self {
+        Bars {
+            start: 0.0,
+            meter: Meter::COMMON_TIME,
+        }
+    }
+}
+
+impl Bars {
+    fn of(transport: &Transport, free_run: bool) -> Bars {
+        if free_run {
+            return Bars::default();
+        }
+        Bars {
+            start: transport.bar_start_beats.unwrap_or(0.0),
+            meter: transport.meter.unwrap_or(Meter::COMMON_TIME),
+        }
+    }
+
+    /// Where an onset at `beat` falls in the model's bar. With a tempo scale the model's
+    /// music is stretched, so its bar is too: at a scale of 2 a model bar spans two host
+    /// bars, its downbeat on the first.
+    fn position(&self, beat: f64, stretch: f64, grid: &OffsetGrid) -> MetricPosition {
+        let span = self.meter.bar_quarters() * stretch;
+        grid.position_in_bar((beat - self.start).rem_euclid(span) / stretch, self.meter)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Sounding {
     off_beat: f64,
@@ -124,6 +169,8 @@ pub struct Engine {
     /// When the next event starts, in beats; `None` until playback starts.
     next_onset: Option<f64>,
     anchor: Option<Anchor>,
+    /// The bars of the latest buffer.
+    bars: Bars,
     /// Samples processed since construction.
     clock: i64,
 }
@@ -137,6 +184,7 @@ impl Engine {
             sounding: [None; 128],
             next_onset: None,
             anchor: None,
+            bars: Bars::default(),
             clock: 0,
         })
     }
@@ -177,7 +225,7 @@ impl Engine {
     fn follow_transport(
         &mut self,
         transport: &Transport,
-        sync_to_bar: bool,
+        params: &EngineParams,
         out: &mut impl FnMut(EngineEvent),
     ) -> Option<Anchor> {
         let valid_tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0);
@@ -189,6 +237,7 @@ impl Engine {
             None => (true, FREE_RUN_BPM, None),
         };
         let free_run = host_position.is_none();
+        self.bars = Bars::of(transport, free_run);
         if !playing {
             if self.anchor.take().is_some() {
                 self.all_notes_off(0, out);
@@ -204,7 +253,8 @@ impl Engine {
             // Half a sample: a start rounded to the sample grid is still on its beat.
             let hair = 0.5 / anchor.samples_per_beat;
             engine.anchor = Some(anchor);
-            engine.next_onset = Some(next_boundary(position, transport, sync_to_bar, hair));
+            let onset = next_boundary(position, transport, params.sync_to_bar, hair);
+            engine.schedule(onset, params);
         };
         match self.anchor {
             None => restart(self, host_position.unwrap_or(0.0)),
@@ -258,7 +308,7 @@ impl Engine {
         out: &mut impl FnMut(EngineEvent),
     ) {
         let temperature = params.temperature.max(0.0);
-        if let Some(anchor) = self.follow_transport(transport, params.sync_to_bar, out) {
+        if let Some(anchor) = self.follow_transport(transport, params, out) {
             match self.loop_end(frames, &anchor, transport) {
                 Some((sample, beat)) => {
                     self.emit_due(sample, beat, &anchor, params, out);
@@ -346,6 +396,16 @@ impl Engine {
                 channel,
             });
         }
-        self.next_onset = Some(beat + gap);
+        self.schedule(beat + gap, params);
+    }
+
+    /// Sets the next onset's beat, and tells the generator where in the bar it falls (an
+    /// event keeps the first position it is given, so the music does not depend on when a
+    /// buffer boundary came).
+    fn schedule(&mut self, onset: f64, params: &EngineParams) {
+        self.next_onset = Some(onset);
+        let grid = self.generator.tables().grid;
+        let position = self.bars.position(onset, params.stretch(), &grid);
+        self.generator.set_position(position);
     }
 }

@@ -3,13 +3,17 @@
 //! The note and offset networks each have their own RNG, so the tokens drawn do not depend
 //! on how their steps interleave: the engine may spread the steps over several audio
 //! buffers, or do them all at once, and get the same music.
+//!
+//! In the joint architecture a note step reads where its onset falls in the bar, and an
+//! offset step reads the note it times: an event's note step waits until its position is
+//! set ([`EventGenerator::set_position`]), and each offset step waits for its note.
 
 use super::lstm::PackedLstm;
 use super::sampler::{sample_token, sample_weighted};
 use super::tables::{Chord, TokenTables};
-use crate::corpus::MAX_CHORD_NOTES;
-use crate::model::{ModelError, ModelSet, StreamKind};
-use crate::tokens::TokenMode;
+use crate::corpus::{Meter, MAX_CHORD_NOTES};
+use crate::model::{Arch, ModelError, ModelSet, StepInput, StreamKind};
+use crate::tokens::{MetricPosition, OffsetGrid, TokenMode};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
@@ -31,17 +35,28 @@ struct Pending {
     offsets_done: usize,
     /// The gap that ends the event, once sampled.
     final_offset: Option<u32>,
+    /// Where the event's onset falls in its bar, once known.
+    position: Option<MetricPosition>,
 }
 
 pub struct EventGenerator {
+    arch: Arch,
     note: PackedLstm,
     offset: PackedLstm,
     tables: TokenTables,
     note_rng: Pcg64Mcg,
     offset_rng: Pcg64Mcg,
+    /// The newest note token, and the one before it (what the offset network's step reads
+    /// as the previous note while the newest is the note it times).
     last_note: u32,
+    note_before: u32,
     last_offset: u32,
     pending: Pending,
+}
+
+/// Where an onset falls when nothing says otherwise: a 4/4 downbeat, as in free-running.
+fn downbeat(grid: &OffsetGrid) -> MetricPosition {
+    grid.position_in_bar(0.0, Meter::COMMON_TIME)
 }
 
 /// Distinct RNG streams for the two networks from one user seed.
@@ -57,12 +72,14 @@ impl EventGenerator {
     pub fn new(model: &ModelSet, seed: u64) -> Result<EventGenerator, ModelError> {
         let (note_rng, offset_rng) = rngs(seed);
         let mut g = EventGenerator {
+            arch: model.meta.hyper.arch,
             note: PackedLstm::new(model, StreamKind::Note)?,
             offset: PackedLstm::new(model, StreamKind::Offset)?,
             tables: TokenTables::new(&model.meta),
             note_rng,
             offset_rng,
             last_note: 0,
+            note_before: 0,
             last_offset: 0,
             pending: Pending::default(),
         };
@@ -81,20 +98,45 @@ impl EventGenerator {
         self.note.reset();
         self.offset.reset();
         self.last_note = sample_weighted(&self.tables.note_counts, &mut self.note_rng);
+        self.note_before = self.last_note;
         self.last_offset = sample_weighted(&self.tables.offset_counts, &mut self.offset_rng);
         self.pending = Pending::default();
     }
 
-    /// Feeds known tokens (vocabulary indices) through both networks, e.g. a primer's, so
-    /// sampling continues from them. Both slices must be the same length.
-    pub fn prime(&mut self, notes: &[u32], offsets: &[u32]) {
-        for (&n, &o) in notes.iter().zip(offsets) {
-            self.note.step(self.last_note);
-            self.offset.step(self.last_offset);
+    pub fn arch(&self) -> Arch {
+        self.arch
+    }
+
+    /// Feeds known steps (vocabulary indices, and each step's bar position) through both
+    /// networks, e.g. a primer's, so sampling continues from them. The slices are read up to
+    /// the shortest.
+    pub fn prime(&mut self, notes: &[u32], offsets: &[u32], positions: &[MetricPosition]) {
+        for ((&n, &o), &position) in notes.iter().zip(offsets).zip(positions) {
+            let step = StepInput {
+                prev_note: self.last_note,
+                prev_offset: self.last_offset,
+                current_note: n,
+                position,
+            };
+            self.note.step(&step);
+            self.offset.step(&step);
+            self.note_before = self.last_note;
             self.last_note = n;
             self.last_offset = o;
         }
         self.pending = Pending::default();
+    }
+
+    /// Sets where the next onset falls in its bar: the engine calls this as soon as it
+    /// knows the onset's beat. The first position set for an event holds; the seed
+    /// architecture ignores it.
+    pub fn set_position(&mut self, position: MetricPosition) {
+        self.pending.position.get_or_insert(position);
+    }
+
+    /// Whether the next event still waits for its position (joint architecture).
+    pub fn needs_position(&self) -> bool {
+        self.arch.hears_the_bar() && self.pending.position.is_none()
     }
 
     fn notes_allowed(&self) -> usize {
@@ -106,12 +148,26 @@ impl EventGenerator {
         }
     }
 
+    fn step_input(&self, current_note: u32, prev_note: u32) -> StepInput {
+        StepInput {
+            prev_note,
+            prev_offset: self.last_offset,
+            current_note,
+            position: self
+                .pending
+                .position
+                .unwrap_or_else(|| downbeat(&self.tables.grid)),
+        }
+    }
+
     fn note_step(&mut self, temperature: f32) -> bool {
-        if self.pending.notes_done >= self.notes_allowed() {
+        if self.pending.notes_done >= self.notes_allowed() || self.needs_position() {
             return false;
         }
-        let logits = self.note.step(self.last_note);
+        let input = self.step_input(0, self.last_note);
+        let logits = self.note.step(&input);
         let token = sample_token(logits, temperature, &mut self.note_rng);
+        self.note_before = self.last_note;
         self.last_note = token;
         for &p in self.tables.chords[token as usize].as_slice() {
             self.pending.chord.insert(p);
@@ -124,7 +180,13 @@ impl EventGenerator {
         if self.pending.final_offset.is_some() {
             return false;
         }
-        let logits = self.offset.step(self.last_offset);
+        // The joint offset network times the note just chosen: it waits for it.
+        let joint = self.arch == Arch::Joint;
+        if joint && self.pending.notes_done <= self.pending.offsets_done {
+            return false;
+        }
+        let input = self.step_input(self.last_note, self.note_before);
+        let logits = self.offset.step(&input);
         let token = sample_token(logits, temperature, &mut self.offset_rng);
         self.last_offset = token;
         let steps = self.tables.offset_steps[token as usize];
@@ -149,8 +211,11 @@ impl EventGenerator {
         self.note_step(temperature);
     }
 
-    /// Completes the next event now; bounded by the chord size cap.
+    /// Completes the next event now; bounded by the chord size cap. An event whose position
+    /// was never set is taken to start a 4/4 bar.
     pub fn finish(&mut self, temperature: f32) {
+        let downbeat = downbeat(&self.tables.grid);
+        self.set_position(downbeat);
         while !self.is_ready() {
             let progressed = self.offset_step(temperature) | self.note_step(temperature);
             debug_assert!(progressed);

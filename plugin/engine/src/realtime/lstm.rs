@@ -5,10 +5,21 @@
 //! tensors candle trains and its stock `LSTM` reads.
 
 use super::dot::{best_dot, DotFn};
-use crate::model::tensors::{
-    self, BIAS, BIAS_HH, BIAS_IH, EMBEDDING, HEAD, WEIGHT, WEIGHT_HH, WEIGHT_IH,
+use crate::model::tensors::{self, BIAS, BIAS_HH, BIAS_IH, HEAD, WEIGHT, WEIGHT_HH, WEIGHT_IH};
+use crate::model::{
+    metric_features, ModelError, ModelSet, NetInput, StepInput, StreamKind, METRIC_FEATURES,
 };
-use crate::model::{ModelError, ModelSet, StreamKind};
+
+/// One part of the first layer's input.
+enum PackedInput {
+    /// An embedding table (vocab × width) and the input whose token picks its row.
+    Embedding {
+        input: NetInput,
+        table: Vec<f32>,
+        vocab: usize,
+    },
+    Metric,
+}
 
 struct PackedLayer {
     inputs: usize,
@@ -25,8 +36,8 @@ struct PackedLayer {
 pub struct PackedLstm {
     units: usize,
     embedding_dim: usize,
-    /// (vocab × embedding).
-    embedding: Vec<f32>,
+    /// What the first layer reads, in input-vector order.
+    inputs: Vec<PackedInput>,
     layers: Vec<PackedLayer>,
     /// (vocab × units).
     head_weight: Vec<f32>,
@@ -52,7 +63,7 @@ impl PackedLstm {
     ) -> Result<PackedLstm, ModelError> {
         let shape = model.shape(kind);
         let get = |name: &str| model.tensor(kind, name).map(<[f32]>::to_vec);
-        let (u, e, v) = (shape.units, shape.embedding, shape.vocab);
+        let (u, v) = (shape.units, shape.vocab());
         let mut layers = Vec::with_capacity(shape.layers);
         for l in 0..shape.layers {
             let inputs = shape.layer_inputs(l);
@@ -74,10 +85,21 @@ impl PackedLstm {
                 gates: vec![0.0; 4 * u],
             });
         }
+        let mut inputs = Vec::with_capacity(shape.inputs().len());
+        for &input in shape.inputs() {
+            inputs.push(match shape.embedding_of(input) {
+                Some((prefix, vocab)) => PackedInput::Embedding {
+                    input,
+                    table: get(&format!("{prefix}.{WEIGHT}"))?,
+                    vocab,
+                },
+                None => PackedInput::Metric,
+            });
+        }
         Ok(PackedLstm {
             units: u,
-            embedding_dim: e,
-            embedding: get(&format!("{EMBEDDING}.{WEIGHT}"))?,
+            embedding_dim: shape.embedding,
+            inputs,
             layers,
             head_weight: get(&format!("{HEAD}.{WEIGHT}"))?,
             head_bias: get(&format!("{HEAD}.{BIAS}"))?,
@@ -98,19 +120,34 @@ impl PackedLstm {
         }
     }
 
-    /// Feeds one token and returns the logits of the next. Allocation-free; `token` out of
-    /// range is treated as index 0 (the UNKNOWN fallback).
-    pub fn step(&mut self, token: u32) -> &[f32] {
-        let v = self.vocab();
-        let token = if (token as usize) < v {
-            token as usize
-        } else {
-            0
-        };
+    /// Feeds one step's inputs (the parts this network's architecture reads) and returns
+    /// the logits of its stream's next token. Allocation-free; a token out of range is
+    /// treated as index 0 (the UNKNOWN fallback).
+    pub fn step(&mut self, step: &StepInput) -> &[f32] {
         let (u, e) = (self.units, self.embedding_dim);
         let dot = self.dot;
         let first = &mut self.layers[0];
-        first.xh[..e].copy_from_slice(&self.embedding[token * e..(token + 1) * e]);
+        let mut at = 0;
+        for input in &self.inputs {
+            match input {
+                PackedInput::Embedding {
+                    input,
+                    table,
+                    vocab,
+                } => {
+                    let token = step.token(*input).unwrap_or(0) as usize;
+                    let token = if token < *vocab { token } else { 0 };
+                    first.xh[at..at + e].copy_from_slice(&table[token * e..(token + 1) * e]);
+                    at += e;
+                }
+                PackedInput::Metric => {
+                    first.xh[at..at + METRIC_FEATURES]
+                        .copy_from_slice(&metric_features(step.position));
+                    at += METRIC_FEATURES;
+                }
+            }
+        }
+        debug_assert_eq!(at, first.inputs);
         for l in 0..self.layers.len() {
             if l > 0 {
                 let (done, rest) = self.layers.split_at_mut(l);

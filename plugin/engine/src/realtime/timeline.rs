@@ -11,6 +11,8 @@
 //! judged by its size ([`Continuity`]): rounding is ignored, drift is followed without a
 //! break, and only a real jump (locate, loop) restarts the stream.
 
+use crate::corpus::Meter;
+
 /// The host's transport as the engine needs it. `tempo_bpm` or `position_beats` missing means
 /// the host gives no usable transport: the engine then free-runs.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -26,8 +28,8 @@ pub struct Transport {
     pub position_seconds: Option<f64>,
     /// Start of the current bar, in quarter notes.
     pub bar_start_beats: Option<f64>,
-    /// Bar length in quarter notes (4 for 4/4, 3 for 6/8).
-    pub beats_per_bar: Option<f64>,
+    /// The time signature in force.
+    pub meter: Option<Meter>,
     /// The active loop (cycle) range in quarter notes, start then end; `None` when not
     /// looping.
     pub loop_beats: Option<(f64, f64)>,
@@ -73,12 +75,17 @@ impl Continuity {
 }
 
 impl Transport {
-    /// A bar's length in quarter notes from a time signature (4 for 4/4, 3 for 6/8).
-    pub fn bar_length(numerator: Option<i32>, denominator: Option<i32>) -> Option<f64> {
-        match (numerator, denominator) {
-            (Some(n), Some(d)) if n > 0 && d > 0 => Some(f64::from(n) * 4.0 / f64::from(d)),
-            _ => None,
-        }
+    /// The meter of a host's time signature; `None` for one that is missing or makes no
+    /// sense (a denominator not a power of two, a numerator out of range).
+    pub fn meter_of(numerator: Option<i32>, denominator: Option<i32>) -> Option<Meter> {
+        let n = u8::try_from(numerator?).ok()?;
+        let d = u8::try_from(denominator?).ok()?;
+        Meter::new(n, d)
+    }
+
+    /// The bar's length in quarter notes, 4 when the host gives no meter.
+    pub fn bar_quarters(&self) -> f64 {
+        self.meter.unwrap_or(Meter::COMMON_TIME).bar_quarters()
     }
 
     /// The host's position in beats, from its clock in seconds where that agrees with its
@@ -143,10 +150,7 @@ pub(crate) fn next_boundary(
 ) -> f64 {
     let position = position.max(0.0);
     if sync_to_bar {
-        let len = transport
-            .beats_per_bar
-            .filter(|b| *b > 0.0 && b.is_finite())
-            .unwrap_or(4.0);
+        let len = transport.bar_quarters();
         let start = transport
             .bar_start_beats
             .filter(|b| b.is_finite() && *b <= position + hair)
@@ -165,7 +169,7 @@ mod tests {
     fn boundaries() {
         let t = Transport {
             bar_start_beats: Some(8.0),
-            beats_per_bar: Some(3.0),
+            meter: Meter::new(6, 8),
             ..Default::default()
         };
         let hair = 1e-5;

@@ -4,7 +4,7 @@
 //! and sixteenth triplets (4) exactly. Gaps are capped at 8 quarters (two 4/4 bars): a longer
 //! rest is rare, and the model should not waste capacity on it.
 
-use crate::corpus::BarPosition;
+use crate::corpus::{BarPosition, Meter};
 use serde::{Deserialize, Serialize};
 
 /// Where an onset falls in its bar, on the grid: the models' view of the meter.
@@ -14,6 +14,8 @@ pub struct MetricPosition {
     pub step_in_bar: u32,
     /// The bar's length in steps (4/4: 96, 6/8 and 3/4: 72).
     pub bar_steps: u32,
+    /// The counted beat's length in steps (4/4 and 3/4: 24, 6/8: 36), at least 1.
+    pub beat_steps: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,10 +53,28 @@ impl OffsetGrid {
     /// A position in a bar → the nearest grid step in it. An onset that rounds up to the
     /// bar's end is on the next downbeat.
     pub fn metric_position(&self, p: BarPosition) -> MetricPosition {
-        let bar_steps = (self.step_of(p.meter.bar_quarters()) as u32).max(1);
+        self.position_in_bar(p.quarters_into_bar, p.meter)
+    }
+
+    /// `quarters_into_bar` (any real number: it is taken modulo the bar) of a bar of
+    /// `meter` → the nearest grid step in it. The one home of that rounding: the corpus
+    /// reader and the plugin's transport both come here.
+    pub fn position_in_bar(&self, quarters_into_bar: f64, meter: Meter) -> MetricPosition {
+        let bar_steps = (self.step_of(meter.bar_quarters()) as u32).max(1);
+        let quarters = quarters_into_bar.rem_euclid(meter.bar_quarters());
         MetricPosition {
-            step_in_bar: (self.step_of(p.quarters_into_bar) % u64::from(bar_steps)) as u32,
+            step_in_bar: (self.step_of(quarters) % u64::from(bar_steps)) as u32,
             bar_steps,
+            beat_steps: (self.step_of(meter.beat_quarters()) as u32).max(1),
+        }
+    }
+
+    /// The position `steps` later than `p`, in a bar of the same meter.
+    pub fn advance(p: MetricPosition, steps: u32) -> MetricPosition {
+        MetricPosition {
+            step_in_bar: ((u64::from(p.step_in_bar) + u64::from(steps))
+                % u64::from(p.bar_steps.max(1))) as u32,
+            ..p
         }
     }
 
@@ -83,6 +103,21 @@ mod tests {
         }
         // Ticks of a 480-tpq file: a triplet eighth is 160 ticks.
         assert_eq!(g.step_of(160.0 / 480.0), 8);
+    }
+
+    #[test]
+    fn positions_in_bars_wrap_and_know_their_beat() {
+        let g = OffsetGrid::default();
+        let six_eight: Meter = "6/8".parse().unwrap();
+        let p = g.position_in_bar(2.5, six_eight);
+        assert_eq!((p.step_in_bar, p.bar_steps, p.beat_steps), (60, 72, 36));
+        // Before the bar (a pre-roll) and bars later land in the same bar position.
+        assert_eq!(g.position_in_bar(2.5 - 3.0 * 5.0, six_eight), p);
+        assert_eq!(g.position_in_bar(2.5 + 3.0 * 7.0, six_eight), p);
+        // Rounding up to the bar's end is the next downbeat.
+        assert_eq!(g.position_in_bar(2.9999, six_eight).step_in_bar, 0);
+        assert_eq!(OffsetGrid::advance(p, 12).step_in_bar, 0);
+        assert_eq!(OffsetGrid::advance(p, 12 + 72 * 3 + 5).step_in_bar, 5);
     }
 
     #[test]

@@ -133,6 +133,13 @@ mod tests {
     fn metric_positions_match_a_count_of_bars() {
         use crate::corpus::{Meter, MeterMap};
         let tpq = 480u64;
+        // Counted beats by hand: dotted quarters in 6/8, sixteenths in 7/16, halves in 2/2.
+        let beat_steps = |m: Meter| match m.to_string().as_str() {
+            "6/8" => 36,
+            "7/16" => 6,
+            "2/2" => 48,
+            _ => 24,
+        };
         let mut changes = Vec::new();
         let mut onsets = Vec::new();
         let mut expected = Vec::new();
@@ -153,6 +160,7 @@ mod tests {
                         expected.push(MetricPosition {
                             step_in_bar: (offset / 20) as u32,
                             bar_steps: (bar / 20) as u32,
+                            beat_steps: beat_steps(meter),
                         });
                     }
                 }
