@@ -34,6 +34,9 @@ pub struct SimTransport {
     pub playing: bool,
     /// Numerator, denominator.
     pub time_signature: (u16, u16),
+    /// Where the time signature's bars start counting, in beats: a meter that changes at
+    /// beat 2 has bars from there (2, 5, 8… in 6/8).
+    pub bar_origin: f64,
     /// Loop range in beats, when looping.
     pub loop_beats: Option<(f64, f64)>,
     pub style: PositionStyle,
@@ -74,6 +77,7 @@ impl SimTransport {
             tempo,
             playing: true,
             time_signature: (4, 4),
+            bar_origin: 0.0,
             loop_beats: None,
             style: PositionStyle::Exact,
             anchor_beats: 0.0,
@@ -113,14 +117,14 @@ impl SimTransport {
             ),
             PositionStyle::WholeSamples => ((position * spb).round() / spb, Some(samples)),
         };
-        let bar = (position / self.bar_length() + 1e-9).floor();
+        let bar = ((position - self.bar_origin) / self.bar_length() + 1e-9).floor();
         TransportSnapshot {
             sample_rate: self.sample_rate,
             playing: self.playing,
             tempo: self.tempo,
             position_beats: reported,
             position_samples: clock,
-            bar_start_beats: bar * self.bar_length(),
+            bar_start_beats: self.bar_origin + bar * self.bar_length(),
             bar_number: bar as i32,
             time_signature: self.time_signature,
             loop_beats: self.loop_beats,
