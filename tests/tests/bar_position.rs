@@ -5,10 +5,10 @@
 
 use deepmidi_engine::corpus::Meter;
 use deepmidi_engine::model::{load_model_set, Arch};
-use deepmidi_engine::realtime::{Engine, EngineEvent, EngineParams, Transport};
+use deepmidi_engine::realtime::{Engine, EngineParams, Transport};
 use deepmidi_host_tests::capture::{assert_same_notes, BufferEvent, Capture, Note};
 use deepmidi_host_tests::fixture::{setup, TEST_MODEL};
-use deepmidi_host_tests::host::{PluginHost, Session, SAMPLE_RATE};
+use deepmidi_host_tests::host::{Session, SAMPLE_RATE};
 use deepmidi_host_tests::scenario::{instance, Clap, Format, Vst3};
 use deepmidi_host_tests::transport::TransportSnapshot;
 use rand::{Rng, SeedableRng};
