@@ -4,7 +4,7 @@
 use crate::corpus::{read_corpus, Split};
 use crate::model::{load_model_set, random_steps, Arch, CandleModels, Hyper, StreamKind};
 use crate::realtime::{dot, Engine, EngineEvent, EngineParams, PackedLstm, Transport};
-use crate::tokens::{OffsetGrid, TokenMode};
+use crate::tokens::{OffsetGrid, TokenMode, Transpose};
 use crate::training::{Dataset, Learner, WindowSampler};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,8 @@ fn training_figures(a: &BenchArgs) -> Result<()> {
         TokenMode::Chord,
         OffsetGrid::default(),
         h.min_count,
-        h.transpose,
+        // As written: the Keras reference does not transpose.
+        Transpose::default(),
     );
     println!(
         "training throughput (tokens/s): note network, vocabulary {}, embedding {}, batch {} x {} \

@@ -47,7 +47,7 @@ impl Default for Hyper {
             min_count: 2,
             seed: 1,
             arch: Arch::Joint,
-            transpose: Transpose::default(),
+            transpose: Transpose::ALL_KEYS,
         }
     }
 }

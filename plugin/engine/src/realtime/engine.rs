@@ -409,3 +409,65 @@ impl Engine {
         self.generator.set_position(position);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meter(s: &str) -> Meter {
+        s.parse().unwrap()
+    }
+
+    /// Positions counted by hand on the default grid (24 steps a quarter).
+    #[test]
+    fn onsets_fall_where_the_hosts_bars_put_them() {
+        let grid = OffsetGrid::default();
+        let three_four = Bars {
+            start: 3.0,
+            meter: meter("3/4"),
+        };
+        // Beat 4.5 is 1.5 quarters into the bar starting at 3; beat 2 is 2 quarters into
+        // the one before (which started at 0); a pre-roll at -1 is on the last beat of its bar.
+        for (beat, step) in [(4.5, 36), (2.0, 48), (3.0, 0), (-1.0, 48), (30.25, 6)] {
+            let p = three_four.position(beat, 1.0, &grid);
+            assert_eq!(
+                (p.step_in_bar, p.bar_steps, p.beat_steps),
+                (step, 72, 24),
+                "{beat}"
+            );
+        }
+        let six_eight = Bars {
+            start: 2.0,
+            meter: meter("6/8"),
+        };
+        let p = six_eight.position(6.5, 1.0, &grid);
+        assert_eq!((p.step_in_bar, p.bar_steps, p.beat_steps), (36, 72, 36));
+        // At half speed a model bar spans two host bars, from the first one's downbeat.
+        let four_four = Bars::default();
+        assert_eq!(four_four.position(4.0, 2.0, &grid).step_in_bar, 48);
+        assert_eq!(four_four.position(8.0, 2.0, &grid).step_in_bar, 0);
+        assert_eq!(four_four.position(9.0, 2.0, &grid).step_in_bar, 12);
+    }
+
+    /// Free-running, and with a host that gives no meter, bars are 4/4.
+    #[test]
+    fn without_a_meter_bars_are_four_four() {
+        let transport = Transport {
+            playing: true,
+            tempo_bpm: Some(120.0),
+            position_beats: Some(5.0),
+            bar_start_beats: Some(3.0),
+            meter: meter("3/4").into(),
+            ..Default::default()
+        };
+        assert_eq!(Bars::of(&transport, true), Bars::default());
+        let host = Bars::of(&transport, false);
+        assert_eq!((host.start, host.meter), (3.0, meter("3/4")));
+        let no_meter = Transport {
+            meter: None,
+            bar_start_beats: None,
+            ..transport
+        };
+        assert_eq!(Bars::of(&no_meter, false), Bars::default());
+    }
+}

@@ -19,6 +19,10 @@ impl Default for Transpose {
 }
 
 impl Transpose {
+    /// Every key once: a fifth down to a tritone up. Training's default: it lowered the
+    /// validation loss of both shared corpora, in both architectures.
+    pub const ALL_KEYS: Transpose = Transpose { lo: -5, hi: 6 };
+
     /// `lo ≤ 0 ≤ hi`, within an octave and a half: the range holds the music as written, so
     /// every window has a shift that keeps it in MIDI range.
     pub fn new(lo: i8, hi: i8) -> Option<Transpose> {
