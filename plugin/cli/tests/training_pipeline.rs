@@ -243,6 +243,20 @@ fn eval_report_fields_are_present_and_in_range() {
         assert!((0.0..=1.0 + 1e-9).contains(&v), "{key} {v}");
     }
     assert_eq!(json["generated_notes"], json["notes"]);
+    // One generated piece per evaluated file, each in its file's meter.
+    let pieces: u64 = json["generated_meters"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(Some(pieces), json["files"].as_u64());
+    for share in ["on_beat", "on_downbeat"] {
+        for who in ["generated", "corpus"] {
+            let v = json["metric_shares"][share][who].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{share} {who} {v}");
+        }
+    }
     // On chorales, an Irish model meets chords it never saw: counted, and scored as UNKNOWN.
     let chorales = dir.path().join("chorales");
     common::copy_files("bach", 3, &chorales);

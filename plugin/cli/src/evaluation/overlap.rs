@@ -20,6 +20,23 @@ pub struct OnsetSeries<'a> {
     pub phrases: Vec<Vec<SeriesOnset<'a>>>,
 }
 
+impl OnsetSeries<'_> {
+    /// The share of onsets on a counted beat (a quarter in 4/4, a dotted quarter in 6/8)
+    /// and on a downbeat; `None` without onsets.
+    pub fn metric_shares(&self) -> Option<(f64, f64)> {
+        let onsets: Vec<_> = self.phrases.iter().flatten().map(|o| o.position).collect();
+        let share = |f: &dyn Fn(&crate::tokens::MetricPosition) -> bool| {
+            onsets.iter().filter(|p| f(p)).count() as f64 / onsets.len() as f64
+        };
+        (!onsets.is_empty()).then(|| {
+            (
+                share(&|p| p.step_in_bar % p.beat_steps.max(1) == 0),
+                share(&|p| p.step_in_bar == 0),
+            )
+        })
+    }
+}
+
 /// Bins of the onset-in-bar histogram: one per grid step, up to a 16-quarter bar.
 const BAR_BINS: usize = 16 * 24;
 /// Melodic intervals beyond two octaves share the outermost bins.
@@ -102,6 +119,29 @@ pub fn overlaps(generated: &OnsetSeries, corpus: &OnsetSeries, max_steps: u64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_shares_count_beats_and_downbeats() {
+        static C: [u8; 1] = [60];
+        let at = |step_in_bar: u32, bar_steps: u32, beat_steps: u32| SeriesOnset {
+            step: 0,
+            position: MetricPosition {
+                step_in_bar,
+                bar_steps,
+                beat_steps,
+            },
+            pitches: &C,
+        };
+        // 4/4: a downbeat, a beat, an off-beat; 6/8: a downbeat, its second beat, an eighth.
+        let series = OnsetSeries {
+            phrases: vec![
+                vec![at(0, 96, 24), at(24, 96, 24), at(12, 96, 24)],
+                vec![at(0, 72, 36), at(36, 72, 36), at(24, 72, 36)],
+            ],
+        };
+        assert_eq!(series.metric_shares(), Some((4.0 / 6.0, 2.0 / 6.0)));
+        assert_eq!(OnsetSeries { phrases: vec![] }.metric_shares(), None);
+    }
 
     #[test]
     fn identical_is_one_disjoint_is_zero() {

@@ -11,6 +11,7 @@ use crate::model::{CandleModels, ModelSet, StreamKind};
 use crate::tokens::{EncodedPiece, UNKNOWN};
 use anyhow::Result;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Score {
@@ -59,8 +60,24 @@ pub struct EvalReport {
     pub overlap: Overlaps,
     /// The share of consecutive 32-onset windows that keep the same estimated key.
     pub key_stability: KeyStability,
-    /// The meter the generated music was laid into bars with: the evaluated files' commonest.
-    pub generated_meter: Meter,
+    /// Where the onsets fall: the share on a counted beat and on a downbeat.
+    pub metric_shares: MetricShares,
+    /// The meters the generated pieces were made in (one piece per evaluated file, in its
+    /// meter), and how many pieces each.
+    pub generated_meters: BTreeMap<Meter, usize>,
+}
+
+/// Shares of onsets, generated against the corpus's.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct MetricShares {
+    pub on_beat: Shares,
+    pub on_downbeat: Shares,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Shares {
+    pub generated: Option<f64>,
+    pub corpus: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -121,17 +138,23 @@ pub fn evaluate(
     let predicted_onsets = onsets.saturating_sub(pieces.len()).max(1) as f64;
     let total_notes: usize = pieces.iter().map(|p| p.note_count()).sum();
 
-    // Music is generated in the evaluated music's commonest meter (by duration), in bars
-    // from its first beat: a joint model hears them, and the histograms are taken in them.
-    let meter = predominant_meter(pieces.iter().copied());
-    let opts = GenerateOptions {
-        notes: total_notes,
-        temperature: 1.0,
-        seed,
-        meter,
-        ..Default::default()
-    };
-    let perf = generate(model, &opts, None)?;
+    // One generated piece per evaluated file, as many notes long and in the meter that holds
+    // longest in it, in bars from its first beat: a joint model hears them, and the onset
+    // histograms are taken in them.
+    let mut generated = Vec::with_capacity(pieces.len());
+    let mut generated_meters = BTreeMap::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let meter = predominant_meter([*piece]);
+        let opts = GenerateOptions {
+            notes: piece.note_count(),
+            temperature: 1.0,
+            seed: seed.wrapping_add(i as u64),
+            meter,
+            ..Default::default()
+        };
+        generated.push((meter, generate(model, &opts, None)?));
+        *generated_meters.entry(meter).or_insert(0) += 1;
+    }
     let corpus_series = OnsetSeries {
         phrases: pieces
             .iter()
@@ -149,27 +172,33 @@ pub fn evaluate(
             })
             .collect(),
     };
-    // Group generated notes into onsets, then into phrases as long as the corpus's.
-    let mut gen_onsets: Vec<(u64, f64, Vec<u8>)> = Vec::new();
-    for n in &perf.notes {
-        let step = meta.grid.step_of(n.start_beats);
-        match gen_onsets.last_mut() {
-            Some((s, _, ps)) if *s == step => ps.push(n.pitch),
-            _ => gen_onsets.push((step, n.start_beats, vec![n.pitch])),
-        }
-    }
-    for (_, _, ps) in &mut gen_onsets {
-        ps.sort_unstable();
-    }
-    let phrase_len = (onsets / pieces.len()).max(2);
+    // Each generated piece's notes grouped into onsets: one phrase.
+    let gen_onsets: Vec<(Meter, Vec<(u64, f64, Vec<u8>)>)> = generated
+        .iter()
+        .map(|(meter, perf)| {
+            let mut onsets: Vec<(u64, f64, Vec<u8>)> = Vec::new();
+            for n in &perf.notes {
+                let step = meta.grid.step_of(n.start_beats);
+                match onsets.last_mut() {
+                    Some((s, _, ps)) if *s == step => ps.push(n.pitch),
+                    _ => onsets.push((step, n.start_beats, vec![n.pitch])),
+                }
+            }
+            for (_, _, ps) in &mut onsets {
+                ps.sort_unstable();
+            }
+            (*meter, onsets)
+        })
+        .collect();
     let gen_series = OnsetSeries {
         phrases: gen_onsets
-            .chunks(phrase_len)
-            .map(|c| {
-                c.iter()
+            .iter()
+            .map(|(meter, onsets)| {
+                onsets
+                    .iter()
                     .map(|(step, beats, pitches)| SeriesOnset {
                         step: *step,
-                        position: meta.grid.position_in_bar(*beats, meter),
+                        position: meta.grid.position_in_bar(*beats, *meter),
                         pitches: pitches.as_slice(),
                     })
                     .collect()
@@ -184,6 +213,17 @@ pub fn evaluate(
                 .iter()
                 .map(|p| p.iter().map(|o| o.pitches).collect()),
         )
+    };
+    let (gen_shares, corpus_shares) = (gen_series.metric_shares(), corpus_series.metric_shares());
+    let metric_shares = MetricShares {
+        on_beat: Shares {
+            generated: gen_shares.map(|s| s.0),
+            corpus: corpus_shares.map(|s| s.0),
+        },
+        on_downbeat: Shares {
+            generated: gen_shares.map(|s| s.1),
+            corpus: corpus_shares.map(|s| s.1),
+        },
     };
     let key_stability = KeyStability {
         generated: pitches_of(&gen_series),
@@ -201,15 +241,26 @@ pub fn evaluate(
         offset,
         model_nll_per_onset: (note_m + off_m) / predicted_onsets,
         unigram_nll_per_onset: (note_u + off_u) / predicted_onsets,
-        generated_notes: perf.notes.len(),
+        generated_notes: generated.iter().map(|(_, p)| p.notes.len()).sum(),
         generation_seed: seed,
         overlap,
         key_stability,
-        generated_meter: meter,
+        metric_shares,
+        generated_meters,
     })
 }
 
 impl EvalReport {
+    /// "4/4 × 40, 6/8 × 30".
+    fn meters_text(&self) -> String {
+        let parts: Vec<String> = self
+            .generated_meters
+            .iter()
+            .map(|(m, n)| format!("{m} × {n}"))
+            .collect();
+        parts.join(", ")
+    }
+
     /// A plain-text table for the terminal.
     pub fn table(&self) -> String {
         let row = |name: &str, s: &StreamReport| {
@@ -239,14 +290,22 @@ impl EvalReport {
         );
         let o = &self.overlap;
         t += &format!(
-            "overlap with corpus ({} generated notes, seed {}, in {} bars):\n  pitch class {:.3}, inter-onset interval {:.3}, pitch range {:.3},\n  onset in bar {:.3}, pitch interval {:.3}, notes per onset {:.3}\n",
-            self.generated_notes, self.generation_seed, self.generated_meter, o.pitch_class, o.inter_onset_interval, o.pitch_range, o.onset_in_bar, o.pitch_interval, o.notes_per_onset
+            "overlap with corpus ({} generated notes, seed {}, a piece per file in its meter: {}):\n  pitch class {:.3}, inter-onset interval {:.3}, pitch range {:.3},\n  onset in bar {:.3}, pitch interval {:.3}, notes per onset {:.3}\n",
+            self.generated_notes, self.generation_seed, self.meters_text(), o.pitch_class, o.inter_onset_interval, o.pitch_range, o.onset_in_bar, o.pitch_interval, o.notes_per_onset
         );
         let share = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.3}", v));
         t += &format!(
             "key stability (consecutive 32-onset windows in one key): generated {}, corpus {}\n",
             share(self.key_stability.generated),
             share(self.key_stability.corpus)
+        );
+        let m = &self.metric_shares;
+        t += &format!(
+            "onsets on a beat: generated {}, corpus {}; on a downbeat: generated {}, corpus {}\n",
+            share(m.on_beat.generated),
+            share(m.on_beat.corpus),
+            share(m.on_downbeat.generated),
+            share(m.on_downbeat.corpus)
         );
         t
     }
