@@ -119,9 +119,9 @@ impl WindowSampler {
     }
 }
 
-/// The steps that predict tokens 1.. of a stretch from the tokens before them: step k reads
-/// token k of both streams, and token k + 1's note and position. Training and evaluation
-/// both come here, so they read the same inputs.
+/// The steps that predict tokens 1.. of a stretch: the one predicting token k reads token
+/// k − 1 of both streams, and token k's note and position. Training and evaluation both
+/// come here, so they read the same inputs.
 pub fn next_steps<'a>(
     notes: &'a [u32],
     offsets: &'a [u32],

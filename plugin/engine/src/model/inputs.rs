@@ -64,11 +64,6 @@ impl Arch {
             (Arch::Joint, StreamKind::Offset) => &[PrevNote, PrevOffset, Metric, CurrentNote],
         }
     }
-
-    /// Whether a network's step needs the metric position of the onset it works on.
-    pub fn hears_the_bar(self) -> bool {
-        self == Arch::Joint
-    }
 }
 
 /// Everything a step of either network may read; each architecture takes its part.

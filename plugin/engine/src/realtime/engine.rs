@@ -52,9 +52,7 @@ impl EngineParams {
         let length = (gap * self.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
         Placement { gap, length }
     }
-}
 
-impl EngineParams {
     /// The tempo scale as applied: kept within 0.01–100.
     pub fn stretch(&self) -> f64 {
         self.tempo_scale.clamp(0.01, 100.0)

@@ -12,7 +12,7 @@ use super::lstm::PackedLstm;
 use super::sampler::{sample_token, sample_weighted};
 use super::tables::{Chord, TokenTables};
 use crate::corpus::{Meter, MAX_CHORD_NOTES};
-use crate::model::{Arch, ModelError, ModelSet, StepInput, StreamKind};
+use crate::model::{ModelError, ModelSet, NetInput, StepInput, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid, TokenMode};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -40,7 +40,10 @@ struct Pending {
 }
 
 pub struct EventGenerator {
-    arch: Arch,
+    /// The note network reads the onset's bar position: its step waits for it.
+    hears_the_bar: bool,
+    /// The offset network reads the note it times: its step waits for that note.
+    times_its_note: bool,
     note: PackedLstm,
     offset: PackedLstm,
     tables: TokenTables,
@@ -71,8 +74,12 @@ impl EventGenerator {
     /// Allocates: build off the audio thread.
     pub fn new(model: &ModelSet, seed: u64) -> Result<EventGenerator, ModelError> {
         let (note_rng, offset_rng) = rngs(seed);
+        let arch = model.meta.hyper.arch;
         let mut g = EventGenerator {
-            arch: model.meta.hyper.arch,
+            hears_the_bar: arch.inputs(StreamKind::Note).contains(&NetInput::Metric),
+            times_its_note: arch
+                .inputs(StreamKind::Offset)
+                .contains(&NetInput::CurrentNote),
             note: PackedLstm::new(model, StreamKind::Note)?,
             offset: PackedLstm::new(model, StreamKind::Offset)?,
             tables: TokenTables::new(&model.meta),
@@ -101,10 +108,6 @@ impl EventGenerator {
         self.note_before = self.last_note;
         self.last_offset = sample_weighted(&self.tables.offset_counts, &mut self.offset_rng);
         self.pending = Pending::default();
-    }
-
-    pub fn arch(&self) -> Arch {
-        self.arch
     }
 
     /// Feeds known steps (vocabulary indices, and each step's bar position) through both
@@ -136,7 +139,7 @@ impl EventGenerator {
 
     /// Whether the next event still waits for its position (joint architecture).
     pub fn needs_position(&self) -> bool {
-        self.arch.hears_the_bar() && self.pending.position.is_none()
+        self.hears_the_bar && self.pending.position.is_none()
     }
 
     fn notes_allowed(&self) -> usize {
@@ -180,9 +183,7 @@ impl EventGenerator {
         if self.pending.final_offset.is_some() {
             return false;
         }
-        // The joint offset network times the note just chosen: it waits for it.
-        let joint = self.arch == Arch::Joint;
-        if joint && self.pending.notes_done <= self.pending.offsets_done {
+        if self.times_its_note && self.pending.notes_done <= self.pending.offsets_done {
             return false;
         }
         let input = self.step_input(self.last_note, self.note_before);
