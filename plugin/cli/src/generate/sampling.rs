@@ -3,7 +3,7 @@
 use super::performance::{Performance, PlayedNote};
 use crate::corpus::Piece;
 use crate::model::{ModelError, ModelSet};
-use crate::realtime::{EngineParams, EventGenerator, Placement};
+use crate::realtime::{Bars, EngineParams, EventGenerator, Placement};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
@@ -63,12 +63,15 @@ pub fn generate(
         gen.prime(&primer.notes, &primer.offsets, &primer.positions);
     }
     let (grid, engine) = (model.meta.grid, opts.engine());
+    // Bars of the asked meter from beat 0: the continuation of a primer starts on a downbeat.
+    let bars = Bars {
+        start: 0.0,
+        meter: opts.meter,
+    };
     let mut out = Vec::with_capacity(opts.notes);
     let mut beat = 0.0;
     while out.len() < opts.notes {
-        // Bars of the asked meter from beat 0 (the continuation of a primer starts on a
-        // downbeat), in the model's time: a tempo scale stretches its bars too.
-        gen.set_position(grid.position_in_bar(beat / engine.stretch(), opts.meter));
+        gen.set_position(bars.position(beat, engine.stretch(), &grid));
         let event = gen.next_event(opts.temperature);
         let Placement { gap, length } = engine.place(&grid, event.offset_steps);
         for &pitch in event.chord.as_slice().iter().take(opts.notes - out.len()) {

@@ -116,12 +116,12 @@ impl EngineEvent {
     }
 }
 
-/// The host's bars as the engine counts them: where one starts, in beats, and the meter.
-/// Free-running, bars are 4/4 from beat 0.
+/// Bars as the engine counts them: where one starts, in beats, and the meter. The host's,
+/// or 4/4 from beat 0 free-running; `deepmidi generate` lays its music into them too.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Bars {
-    start: f64,
-    meter: Meter,
+pub struct Bars {
+    pub start: f64,
+    pub meter: Meter,
 }
 
 impl Default for Bars {
@@ -147,7 +147,7 @@ impl Bars {
     /// Where an onset at `beat` falls in the model's bar. With a tempo scale the model's
     /// music is stretched, so its bar is too: at a scale of 2 a model bar spans two host
     /// bars, its downbeat on the first.
-    fn position(&self, beat: f64, stretch: f64, grid: &OffsetGrid) -> MetricPosition {
+    pub fn position(&self, beat: f64, stretch: f64, grid: &OffsetGrid) -> MetricPosition {
         let span = self.meter.bar_quarters() * stretch;
         grid.position_in_bar((beat - self.start).rem_euclid(span) / stretch, self.meter)
     }

@@ -138,7 +138,7 @@ impl EventGenerator {
     }
 
     /// Whether the next event still waits for its position (joint architecture).
-    pub fn needs_position(&self) -> bool {
+    fn needs_position(&self) -> bool {
         self.hears_the_bar && self.pending.position.is_none()
     }
 

@@ -11,7 +11,7 @@ mod sampler;
 mod tables;
 mod timeline;
 
-pub use engine::{Engine, EngineEvent, EngineParams, Placement, MAX_NOTE_BEATS};
+pub use engine::{Bars, Engine, EngineEvent, EngineParams, Placement, MAX_NOTE_BEATS};
 pub use generator::{Event, EventGenerator};
 pub use lstm::PackedLstm;
 pub use sampler::sample_token;
