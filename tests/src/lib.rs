@@ -5,6 +5,9 @@
 //! implement [`host::PluginHost`], so the scenarios (in `tests/`) drive them the same way: a
 //! simulated transport ([`transport`]) in, captured note events ([`capture`]) out.
 //!
+//! [`lockstep`] plays the engine in-process beside a bundle, buffer for buffer, to check
+//! that what the host hands the plugin reaches the engine as meant.
+//!
 //! Bundles are found by path and never built by the tests: a missing bundle fails the test
 //! with the command that builds it ([`bundles`]).
 
@@ -13,6 +16,7 @@ pub mod capture;
 pub mod clap_host;
 pub mod fixture;
 pub mod host;
+pub mod lockstep;
 pub mod scenario;
 pub mod transport;
 pub mod vst3_host;

@@ -3,31 +3,16 @@
 //! a 6/8 bar from beat 2 and a 4/4 bar each make different music (the joint model hears
 //! where in the bar every onset falls).
 
-use deepmidi_engine::corpus::Meter;
 use deepmidi_engine::model::{load_model_set, Arch};
-use deepmidi_engine::realtime::{Engine, EngineParams, Transport};
-use deepmidi_host_tests::capture::{assert_same_notes, BufferEvent, Capture, Note};
+use deepmidi_engine::realtime::{Engine, EngineParams};
+use deepmidi_host_tests::capture::{assert_same_notes, Note};
 use deepmidi_host_tests::fixture::{setup, TEST_MODEL};
 use deepmidi_host_tests::host::{Session, SAMPLE_RATE};
+use deepmidi_host_tests::lockstep::Lockstep;
 use deepmidi_host_tests::scenario::{instance, Clap, Format, Vst3};
-use deepmidi_host_tests::transport::TransportSnapshot;
-use rand::{Rng, SeedableRng};
 
 /// The plugin's default seed and parameters.
 const SEED: u64 = 1;
-
-/// The engine's view of a snapshot: what nice-plug hands the plugin from either format.
-fn engine_transport(t: &TransportSnapshot) -> Transport {
-    Transport {
-        playing: t.playing,
-        tempo_bpm: Some(t.tempo),
-        position_beats: Some(t.position_beats),
-        position_seconds: t.position_seconds(),
-        bar_start_beats: Some(t.bar_start_beats),
-        meter: Meter::new(t.time_signature.0 as u8, t.time_signature.1 as u8),
-        loop_beats: t.loop_beats,
-    }
-}
 
 /// 20 s of random buffers in the given bars, through the plugin and through the engine
 /// in-process, buffer for buffer.
@@ -36,28 +21,9 @@ fn play_in_bars<F: Format>(time_signature: (u16, u16), bar_origin: f64) -> (Vec<
     session.transport.time_signature = time_signature;
     session.transport.bar_origin = bar_origin;
     let model = load_model_set(&setup().models_dir.join(TEST_MODEL)).unwrap();
-    let mut engine = Engine::new(&model, SAMPLE_RATE, SEED).unwrap();
-    let params = EngineParams::default();
-    let mut expected = Capture::default();
-    let mut rng = rand_pcg::Pcg64::seed_from_u64(3);
-    let end = (20.0 * SAMPLE_RATE) as i64;
-    while session.clock < end {
-        let frames = rng.random_range(1..=2048);
-        let (start, snapshot) = (session.clock, session.transport.snapshot());
-        session.run(frames);
-        let mut events = Vec::new();
-        engine.process(frames, &engine_transport(&snapshot), &params, &mut |e| {
-            events.push(BufferEvent {
-                offset: e.sample(),
-                pitch: e.pitch(),
-                channel: e.channel(),
-                velocity: e.velocity().map_or(0.0, |v| f64::from(v) / 127.0),
-                on: e.velocity().is_some(),
-            })
-        });
-        expected.add_buffer(start, frames, &events);
-    }
-    (expected.notes(), session.capture.notes())
+    let mut lockstep = Lockstep::new(Engine::new(&model, SAMPLE_RATE, SEED).unwrap(), 3);
+    lockstep.run(&mut session, &EngineParams::default(), 20.0);
+    (lockstep.expected.notes(), session.capture.notes())
 }
 
 fn the_hosts_bar_reaches_the_model<F: Format>() {

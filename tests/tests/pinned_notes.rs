@@ -10,12 +10,14 @@ use deepmidi_host_tests::capture::Capture;
 use deepmidi_host_tests::host::{capture_run, select_model, set_param_text, BufferSizes};
 use deepmidi_host_tests::scenario::{Clap, Format, Vst3};
 
-/// 30 s at 120 BPM in 512-sample buffers, seed 1234, temperature 0.9, the other defaults.
+/// 30 s at 120 BPM in 512-sample buffers, seed 1234, both temperatures 0.9 (one Temperature
+/// shaped pitch and rhythm before Rhythm Temperature), the other defaults: no key lock.
 fn play<F: Format>(model: &str) -> Capture {
     let mut host = F::load();
     select_model(&mut host, model);
     set_param_text(&mut host, "Seed", "1234");
     set_param_text(&mut host, "Temperature", "0.9");
+    set_param_text(&mut host, "Rhythm Temperature", "0.9");
     let capture = capture_run(host, 30.0, BufferSizes::Fixed(512));
     capture.assert_clean(model);
     capture

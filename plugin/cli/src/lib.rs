@@ -16,4 +16,4 @@ mod system_files;
 pub mod training;
 
 /// The engine's modules, under the names this crate has always used.
-pub use deepmidi_engine::{corpus, realtime, tokens};
+pub use deepmidi_engine::{corpus, harmony, realtime, tokens};

@@ -2,6 +2,7 @@
 //!
 //! - [`corpus`]: reading MIDI files into pieces, and corpus folders.
 //! - [`tokens`]: pieces as note and offset token streams, and their vocabularies.
+//! - [`harmony`]: scales, keys, note names and the pitch lock.
 //! - [`model`]: the model file format (metadata, tensor layout, weights as plain floats).
 //! - [`realtime`]: the audio-thread path: packed LSTM, sampler, event generator, timeline
 //!   and the transport-synced engine.
@@ -14,6 +15,7 @@
 
 pub mod catalogue;
 pub mod corpus;
+pub mod harmony;
 pub mod model;
 pub mod player;
 pub mod realtime;

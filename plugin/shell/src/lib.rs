@@ -123,9 +123,11 @@ impl Plugin for DeepMidi {
         self.params.clone()
     }
 
-    /// A damaged, hand-edited or foreign project's unusable values load as defaults, and the
-    /// model index follows the saved model name.
+    /// An older project's state is brought up to date, a damaged, hand-edited or foreign
+    /// project's unusable values load as defaults, and the model index follows the saved
+    /// model name.
     fn filter_state(state: &mut PluginState) {
+        state_repair::migrate_state(state);
         let repaired = state_repair::repair_state(state);
         if !repaired.is_empty() {
             nice_warn!(

@@ -3,6 +3,7 @@
 
 use super::state::ModelChoice;
 use deepmidi_engine::catalogue::ModelNames;
+use deepmidi_engine::harmony::{parse_note, parse_root, NoteName, PitchClass, PitchLock, Scale};
 use deepmidi_engine::player::PlayerControls;
 use deepmidi_engine::realtime::EngineParams;
 use nice_plug::prelude::*;
@@ -10,8 +11,21 @@ use std::sync::Arc;
 
 #[derive(Params)]
 pub struct DeepMidiParams {
+    /// Shapes pitch (it shaped both streams before Rhythm Temperature; the id stays).
     #[id = "temp"]
     pub temperature: FloatParam,
+    #[id = "rtemp"]
+    pub rhythm_temperature: FloatParam,
+    /// An index into `Scale::ALL`.
+    #[id = "scale"]
+    pub scale: IntParam,
+    /// The scale's root, a pitch class (C = 0).
+    #[id = "root"]
+    pub root: IntParam,
+    #[id = "lownote"]
+    pub lowest: IntParam,
+    #[id = "highnote"]
+    pub highest: IntParam,
     #[id = "tscale"]
     pub tempo_scale: FloatParam,
     #[id = "gate"]
@@ -37,9 +51,32 @@ pub struct DeepMidiParams {
     pub model_choice: ModelChoice,
 }
 
+/// A 0–2 temperature knob.
+fn temperature(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 2.0 })
+        .with_step_size(0.01)
+        .with_value_to_string(formatters::v2s_f32_rounded(2))
+}
+
+/// A MIDI note, shown and typed as a name (C4 = 60) or a number.
+fn note(name: &str, default: u8) -> IntParam {
+    IntParam::new(
+        name,
+        i32::from(default),
+        IntRange::Linear { min: 0, max: 127 },
+    )
+    .with_value_to_string(Arc::new(|v| NoteName(v.clamp(0, 127) as u8).to_string()))
+    .with_string_to_value(Arc::new(|s| parse_note(s).ok().map(i32::from)))
+}
+
 /// The skew that puts a tempo scale of 1 in the middle of the 0.25–4 knob.
 fn tempo_scale_skew() -> f32 {
     0.5f32.ln() / ((1.0 - 0.25) / (4.0 - 0.25f32)).ln()
+}
+
+/// The scale of a Scale parameter value.
+fn scale_at(index: i32) -> Scale {
+    Scale::ALL[index.clamp(0, Scale::ALL.len() as i32 - 1) as usize]
 }
 
 impl DeepMidiParams {
@@ -50,14 +87,43 @@ impl DeepMidiParams {
         let model_max = (names.len() as i32 - 1).max(1);
         let model_choice = ModelChoice::new(names);
         let defaults = EngineParams::default();
+        let lock = defaults.lock;
+        let scale_index = Scale::ALL
+            .iter()
+            .position(|s| *s == lock.scale)
+            .unwrap_or(0);
         DeepMidiParams {
-            temperature: FloatParam::new(
-                "Temperature",
-                defaults.temperature,
-                FloatRange::Linear { min: 0.0, max: 2.0 },
+            temperature: temperature("Temperature", defaults.temperature),
+            rhythm_temperature: temperature("Rhythm Temperature", defaults.rhythm_temperature),
+            scale: IntParam::new(
+                "Scale",
+                scale_index as i32,
+                IntRange::Linear {
+                    min: 0,
+                    max: Scale::ALL.len() as i32 - 1,
+                },
             )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            .with_value_to_string(Arc::new(|i| scale_at(i).label().to_owned()))
+            .with_string_to_value(Arc::new(|s| {
+                let scale = s.parse::<Scale>().ok()?;
+                Scale::ALL
+                    .iter()
+                    .position(|x| *x == scale)
+                    .map(|i| i as i32)
+            })),
+            root: IntParam::new(
+                "Root",
+                i32::from(lock.root.index()),
+                IntRange::Linear { min: 0, max: 11 },
+            )
+            .with_value_to_string(Arc::new(|i| {
+                PitchClass::of(i.clamp(0, 11) as u8).to_string()
+            }))
+            .with_string_to_value(Arc::new(|s| {
+                parse_root(s).ok().map(|p| i32::from(p.index()))
+            })),
+            lowest: note("Lowest Note", lock.lowest),
+            highest: note("Highest Note", lock.highest),
             tempo_scale: FloatParam::new(
                 "Tempo Scale",
                 defaults.tempo_scale as f32,
@@ -122,6 +188,13 @@ impl DeepMidiParams {
             bypass: self.bypass.value(),
             engine: EngineParams {
                 temperature: self.temperature.value().clamp(0.0, 2.0),
+                rhythm_temperature: self.rhythm_temperature.value().clamp(0.0, 2.0),
+                lock: PitchLock::new(
+                    scale_at(self.scale.value()),
+                    PitchClass::of(self.root.value().clamp(0, 11) as u8),
+                    self.lowest.value().clamp(0, 127) as u8,
+                    self.highest.value().clamp(0, 127) as u8,
+                ),
                 tempo_scale: f64::from(self.tempo_scale.value()).clamp(0.25, 4.0),
                 gate: f64::from(self.gate.value()).clamp(0.05, 1.0),
                 velocity: self.velocity.value().clamp(1, 127) as u8,

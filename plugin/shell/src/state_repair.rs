@@ -14,6 +14,25 @@ use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
 
+/// Brings a state saved by an older DeepMIDI up to date. Before Rhythm Temperature, the one
+/// Temperature shaped pitch and rhythm alike: such a project gets its rhythm temperature from
+/// it, so it plays exactly what it played (with the default Temperature, that is the default).
+/// Parameters newer than the state are otherwise left to [`repair_state`]'s defaults.
+pub fn migrate_state(state: &mut PluginState) {
+    if !state.params.contains_key(RHYTHM_TEMPERATURE) {
+        if let Some(ParamValue::F32(t)) = state.params.get(TEMPERATURE) {
+            let t = *t;
+            state
+                .params
+                .insert(RHYTHM_TEMPERATURE.to_owned(), ParamValue::F32(t));
+        }
+    }
+}
+
+/// The ids `migrate_state` reads (`params.rs` declares them).
+const TEMPERATURE: &str = "temp";
+const RHYTHM_TEMPERATURE: &str = "rtemp";
+
 /// Which parameters of `state` were repaired (by id). An empty list means the state was
 /// complete and in range. The ids and ranges come from the parameters themselves.
 pub fn repair_state(state: &mut PluginState) -> Vec<String> {
@@ -109,6 +128,42 @@ mod tests {
         let before = json(&state.params);
         assert_eq!(repair_state(&mut state), Vec::<String>::new());
         assert_eq!(json(&state.params), before);
+    }
+
+    /// A project saved before the key lock and Rhythm Temperature: the ids it had then.
+    fn old_state(temperature: Option<f32>) -> PluginState {
+        let mut state = saved(&DeepMidiParams::new(ModelNames::default()));
+        for id in ["rtemp", "scale", "root", "lownote", "highnote"] {
+            state.params.remove(id).expect("a current id");
+        }
+        match temperature {
+            Some(t) => state.params.insert("temp".to_owned(), ParamValue::F32(t)),
+            None => state.params.remove("temp"),
+        };
+        state
+    }
+
+    #[test]
+    fn an_old_project_loads_with_its_rhythm_as_it_played() {
+        let defaults = saved(&DeepMidiParams::new(ModelNames::default())).params;
+        for (temperature, rhythm) in [(Some(1.3), 1.3), (None, 0.8), (Some(f32::NAN), 0.8)] {
+            let mut state = old_state(temperature);
+            migrate_state(&mut state);
+            let repaired = repair_state(&mut state);
+            assert_eq!(json(&state.params["rtemp"]), json(&ParamValue::F32(rhythm)));
+            // The lock is off: the key parameters load at their defaults.
+            for id in ["scale", "root", "lownote", "highnote"] {
+                assert!(repaired.contains(&id.to_owned()), "{id}");
+                assert_eq!(json(&state.params[id]), json(&defaults[id]), "{id}");
+            }
+        }
+        // A current state keeps its own rhythm temperature.
+        let mut state = saved(&DeepMidiParams::new(ModelNames::default()));
+        state
+            .params
+            .insert("rtemp".to_owned(), ParamValue::F32(0.0));
+        migrate_state(&mut state);
+        assert_eq!(json(&state.params["rtemp"]), json(&ParamValue::F32(0.0)));
     }
 
     #[test]

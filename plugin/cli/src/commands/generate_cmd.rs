@@ -1,5 +1,6 @@
 use crate::corpus::{read_piece, Meter};
 use crate::generate::{generate, write_midi, GenerateOptions};
+use crate::harmony::{parse_note, parse_root, PitchClass, PitchLock, Scale};
 use crate::model::load_model_set;
 use crate::realtime::EngineParams;
 use anyhow::{Context, Result};
@@ -13,9 +14,28 @@ pub struct GenerateArgs {
     /// Number of notes to write (a chord counts each note).
     #[arg(long, default_value_t = 200)]
     notes: usize,
-    /// 0 = always the most likely token (greedy); 1 = the model's own distribution.
+    /// Pitch temperature: 0 = always the most likely note or chord (greedy); 1 = the note
+    /// model's own distribution.
     #[arg(long, default_value_t = EngineParams::default().temperature)]
     temperature: f32,
+    /// Rhythm temperature, the same for the gaps between notes: 0 = always the offset
+    /// model's most likely gap.
+    #[arg(long, default_value_t = EngineParams::default().rhythm_temperature)]
+    rhythm_temperature: f32,
+    /// Holds every note to a scale on --root: off, major, natural-minor, harmonic-minor,
+    /// melodic-minor, dorian, phrygian, lydian, mixolydian, locrian, major-pentatonic,
+    /// minor-pentatonic, blues or chromatic. A keyed scale also starts the music in its key.
+    #[arg(long, default_value_t = Scale::Off, value_name = "NAME")]
+    scale: Scale,
+    /// The scale's root: a note name (D, F#, Bb, or with an octave, D4) or a MIDI number.
+    #[arg(long, default_value = "C", value_parser = parse_root, value_name = "NOTE")]
+    root: PitchClass,
+    /// The lowest note to play: a name with its octave (C4 = 60, C#4, Bb2) or a MIDI number.
+    #[arg(long, default_value = "C-1", value_parser = parse_note, value_name = "NOTE")]
+    lowest: u8,
+    /// The highest note to play, written the same way.
+    #[arg(long, default_value = "G9", value_parser = parse_note, value_name = "NOTE")]
+    highest: u8,
     /// Stretches every gap: 2 = half speed, 0.5 = double speed.
     #[arg(long, default_value_t = EngineParams::default().tempo_scale)]
     tempo_scale: f64,
@@ -53,6 +73,16 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         "--temperature must be 0 or more"
     );
     anyhow::ensure!(
+        a.rhythm_temperature >= 0.0 && a.rhythm_temperature.is_finite(),
+        "--rhythm-temperature must be 0 or more"
+    );
+    anyhow::ensure!(
+        a.lowest <= a.highest,
+        "--lowest ({}) is above --highest ({})",
+        crate::harmony::NoteName(a.lowest),
+        crate::harmony::NoteName(a.highest)
+    );
+    anyhow::ensure!(
         a.tempo_scale > 0.0 && a.tempo_scale.is_finite(),
         "--tempo-scale must be positive"
     );
@@ -73,13 +103,18 @@ pub fn run(a: GenerateArgs) -> Result<()> {
     };
     let opts = GenerateOptions {
         notes: a.notes,
-        temperature: a.temperature,
-        tempo_scale: a.tempo_scale,
         seed: a.seed,
-        gate: a.gate,
-        velocity: a.velocity,
         bpm: a.bpm,
         meter: a.meter.unwrap_or(model.meta.meter),
+        engine: EngineParams {
+            temperature: a.temperature,
+            rhythm_temperature: a.rhythm_temperature,
+            lock: PitchLock::new(a.scale, a.root, a.lowest, a.highest),
+            tempo_scale: a.tempo_scale,
+            gate: a.gate,
+            velocity: a.velocity,
+            ..EngineParams::default()
+        },
     };
     let perf = generate(&model, &opts, primer.as_ref())?;
     write_midi(&perf, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;

@@ -8,6 +8,7 @@ use super::overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
 use crate::corpus::{predominant_meter, Corpus, Meter, Split};
 use crate::generate::{generate, GenerateOptions};
 use crate::model::{CandleModels, ModelSet, StreamKind};
+use crate::realtime::EngineParams;
 use crate::tokens::{EncodedPiece, UNKNOWN};
 use anyhow::Result;
 use serde::Serialize;
@@ -147,9 +148,13 @@ pub fn evaluate(
         let meter = predominant_meter([*piece]);
         let opts = GenerateOptions {
             notes: piece.note_count(),
-            temperature: 1.0,
             seed: seed.wrapping_add(i as u64),
             meter,
+            engine: EngineParams {
+                temperature: 1.0,
+                rhythm_temperature: 1.0,
+                ..EngineParams::default()
+            },
             ..Default::default()
         };
         generated.push((meter, generate(model, &opts, None)?));

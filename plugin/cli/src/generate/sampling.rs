@@ -9,43 +9,23 @@ use crate::realtime::{Bars, EngineParams, EventGenerator, Placement};
 pub struct GenerateOptions {
     /// Exactly this many notes are produced (a chord counts each of its notes).
     pub notes: usize,
-    pub temperature: f32,
-    pub tempo_scale: f64,
     pub seed: u64,
-    /// Note length as a fraction of the gap to the next onset.
-    pub gate: f64,
-    pub velocity: u8,
     pub bpm: f64,
     /// The time signature of the written music (the model's, unless asked otherwise).
     pub meter: crate::corpus::Meter,
+    /// The plugin's knobs: temperatures, pitch lock, tempo scale, gate, velocity.
+    pub engine: EngineParams,
 }
 
 impl Default for GenerateOptions {
     /// The engine's defaults (the plugin's), 200 notes at 120 BPM.
     fn default() -> Self {
-        let engine = EngineParams::default();
         GenerateOptions {
             notes: 200,
-            temperature: engine.temperature,
-            tempo_scale: engine.tempo_scale,
             seed: 1,
-            gate: engine.gate,
-            velocity: engine.velocity,
             bpm: 120.0,
             meter: Default::default(),
-        }
-    }
-}
-
-impl GenerateOptions {
-    /// The engine's view of these options.
-    fn engine(&self) -> EngineParams {
-        EngineParams {
-            temperature: self.temperature,
-            tempo_scale: self.tempo_scale,
-            gate: self.gate,
-            velocity: self.velocity,
-            ..EngineParams::default()
+            engine: EngineParams::default(),
         }
     }
 }
@@ -62,7 +42,8 @@ pub fn generate(
         let primer = model.meta.encoder().encode(piece);
         gen.prime(&primer.notes, &primer.offsets, &primer.positions);
     }
-    let (grid, engine) = (model.meta.grid, opts.engine());
+    let (grid, engine) = (model.meta.grid, opts.engine);
+    let steering = engine.steering();
     // Bars of the asked meter from beat 0: the continuation of a primer starts on a downbeat.
     let bars = Bars {
         start: 0.0,
@@ -72,14 +53,14 @@ pub fn generate(
     let mut beat = 0.0;
     while out.len() < opts.notes {
         gen.set_position(bars.position(beat, engine.stretch(), &grid));
-        let event = gen.next_event(opts.temperature);
+        let event = gen.next_event(&steering);
         let Placement { gap, length } = engine.place(&grid, event.offset_steps);
         for &pitch in event.chord.as_slice().iter().take(opts.notes - out.len()) {
             out.push(PlayedNote {
                 start_beats: beat,
                 length_beats: length,
                 pitch,
-                velocity: opts.velocity,
+                velocity: engine.velocity,
             });
         }
         beat += gap;

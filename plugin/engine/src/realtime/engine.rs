@@ -5,9 +5,10 @@
 //! The event after the next one is sampled ahead, at most one step of each network per
 //! buffer, so no buffer pays for a whole chord's worth of model steps.
 
-use super::generator::EventGenerator;
+use super::generator::{EventGenerator, Steering};
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
 use crate::corpus::Meter;
+use crate::harmony::PitchLock;
 use crate::model::{ModelError, ModelSet};
 use crate::tokens::{MetricPosition, OffsetGrid};
 
@@ -30,8 +31,13 @@ pub struct Placement {
 /// set of defaults: the plugin's parameters and the command line's flags start from it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineParams {
-    /// 0 = always the most likely token; higher = more adventurous.
+    /// Shapes pitch: 0 = always the note network's most likely note or chord; higher =
+    /// more adventurous.
     pub temperature: f32,
+    /// Shapes rhythm the same way, through the offset network's gaps.
+    pub rhythm_temperature: f32,
+    /// The scale, root and note range the notes are held to.
+    pub lock: PitchLock,
     /// Stretches every gap: 2 = half speed.
     pub tempo_scale: f64,
     /// Note length as a fraction of the gap to the next onset (0.05–1).
@@ -53,6 +59,15 @@ impl EngineParams {
         Placement { gap, length }
     }
 
+    /// How the generator draws under these settings.
+    pub fn steering(&self) -> Steering {
+        Steering {
+            pitch_temperature: self.temperature.max(0.0),
+            rhythm_temperature: self.rhythm_temperature.max(0.0),
+            lock: self.lock,
+        }
+    }
+
     /// The tempo scale as applied: kept within 0.01–100.
     pub fn stretch(&self) -> f64 {
         self.tempo_scale.clamp(0.01, 100.0)
@@ -63,6 +78,8 @@ impl Default for EngineParams {
     fn default() -> Self {
         EngineParams {
             temperature: 0.8,
+            rhythm_temperature: 0.8,
+            lock: PitchLock::default(),
             tempo_scale: 1.0,
             gate: 0.9,
             velocity: 90,
@@ -305,7 +322,6 @@ impl Engine {
         params: &EngineParams,
         out: &mut impl FnMut(EngineEvent),
     ) {
-        let temperature = params.temperature.max(0.0);
         if let Some(anchor) = self.follow_transport(transport, params, out) {
             match self.loop_end(frames, &anchor, transport) {
                 Some((sample, beat)) => {
@@ -316,7 +332,7 @@ impl Engine {
             }
         }
         // Prepare ahead: at most one step of each network per buffer.
-        self.generator.work(temperature);
+        self.generator.work(&params.steering());
         self.clock += i64::from(frames);
     }
 
@@ -370,7 +386,7 @@ impl Engine {
         params: &EngineParams,
         out: &mut impl FnMut(EngineEvent),
     ) {
-        let event = self.generator.next_event(params.temperature.max(0.0));
+        let event = self.generator.next_event(&params.steering());
         let Placement { gap, length } =
             params.place(&self.generator.tables().grid, event.offset_steps);
         let channel = params.channel.min(15);

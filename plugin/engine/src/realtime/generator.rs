@@ -7,15 +7,46 @@
 //! In the joint architecture a note step reads where its onset falls in the bar, and an
 //! offset step reads the note it times: an event's note step waits until its position is
 //! set ([`EventGenerator::set_position`]), and each offset step waits for its note.
+//!
+//! How an event is drawn ([`Steering`]: the two temperatures and the pitch lock) can change
+//! while it is being drawn ahead. Then the generator steps back to the state it had before
+//! the event and draws it again under the new settings, so a change takes effect at the next
+//! onset, and what is played does not depend on how far ahead the event had been drawn.
 
-use super::lstm::PackedLstm;
-use super::sampler::{sample_token, sample_weighted};
+use super::lstm::{LstmState, PackedLstm};
+use super::sampler::{sample_token, sample_token_where, sample_weighted};
 use super::tables::{Chord, TokenTables};
 use crate::corpus::{Meter, MAX_CHORD_NOTES};
+use crate::harmony::{Key, PitchLock, PitchSet};
 use crate::model::{ModelError, ModelSet, NetInput, StepInput, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid, TokenMode};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
+
+/// How events are drawn: the two temperatures and the pitch lock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Steering {
+    /// Shapes the note network's choices: 0 = always its most likely note or chord.
+    pub pitch_temperature: f32,
+    /// Shapes the offset network's: 0 = always its most likely gap.
+    pub rhythm_temperature: f32,
+    pub lock: PitchLock,
+}
+
+impl Steering {
+    /// Both temperatures `t`, nothing locked.
+    pub fn free(temperature: f32) -> Steering {
+        Steering {
+            pitch_temperature: temperature,
+            rhythm_temperature: temperature,
+            lock: PitchLock::default(),
+        }
+    }
+}
+
+/// Notes of the tonic chord a locked stream hears before it starts in its key: root,
+/// third, fifth and the octave, in the model's commonest rhythm.
+pub const PRIMER_NOTES: usize = 4;
 
 /// One onset: the pitches that start together and the grid steps until the next onset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +68,36 @@ struct Pending {
     final_offset: Option<u32>,
     /// Where the event's onset falls in its bar, once known.
     position: Option<MetricPosition>,
+    /// The steering of its first draw, once drawing began.
+    steering: Option<Steering>,
+}
+
+impl Pending {
+    fn begun(&self) -> bool {
+        self.steering.is_some()
+    }
+}
+
+/// What the stream has heard and drawn besides the networks' hidden state: with those, it
+/// is the whole stream, so a copy of both steps back exactly.
+#[derive(Clone)]
+struct Heard {
+    note_rng: Pcg64Mcg,
+    offset_rng: Pcg64Mcg,
+    /// The newest note token, and the one before it (what the offset network's step reads
+    /// as the previous note while the newest is the note it times).
+    last_note: u32,
+    note_before: u32,
+    last_offset: u32,
+    /// The key the stream was started in (by the tonic primer); `None` while unlocked.
+    key: Option<Key>,
+}
+
+/// The stream as it was before the pending event's first draw.
+struct Snapshot {
+    note: LstmState,
+    offset: LstmState,
+    heard: Heard,
 }
 
 pub struct EventGenerator {
@@ -47,13 +108,12 @@ pub struct EventGenerator {
     note: PackedLstm,
     offset: PackedLstm,
     tables: TokenTables,
-    note_rng: Pcg64Mcg,
-    offset_rng: Pcg64Mcg,
-    /// The newest note token, and the one before it (what the offset network's step reads
-    /// as the previous note while the newest is the note it times).
-    last_note: u32,
-    note_before: u32,
-    last_offset: u32,
+    heard: Heard,
+    start: Snapshot,
+    steering: Steering,
+    /// `steering.lock`'s pitches, and whether that is every pitch.
+    allowed: PitchSet,
+    unlocked: bool,
     pending: Pending,
 }
 
@@ -75,19 +135,36 @@ impl EventGenerator {
     pub fn new(model: &ModelSet, seed: u64) -> Result<EventGenerator, ModelError> {
         let (note_rng, offset_rng) = rngs(seed);
         let arch = model.meta.hyper.arch;
-        let mut g = EventGenerator {
-            hears_the_bar: arch.inputs(StreamKind::Note).contains(&NetInput::Metric),
-            times_its_note: arch
-                .inputs(StreamKind::Offset)
-                .contains(&NetInput::CurrentNote),
-            note: PackedLstm::new(model, StreamKind::Note)?,
-            offset: PackedLstm::new(model, StreamKind::Offset)?,
-            tables: TokenTables::new(&model.meta),
+        let (note, offset) = (
+            PackedLstm::new(model, StreamKind::Note)?,
+            PackedLstm::new(model, StreamKind::Offset)?,
+        );
+        let heard = Heard {
             note_rng,
             offset_rng,
             last_note: 0,
             note_before: 0,
             last_offset: 0,
+            key: None,
+        };
+        let start = Snapshot {
+            note: note.new_state(),
+            offset: offset.new_state(),
+            heard: heard.clone(),
+        };
+        let mut g = EventGenerator {
+            hears_the_bar: arch.inputs(StreamKind::Note).contains(&NetInput::Metric),
+            times_its_note: arch
+                .inputs(StreamKind::Offset)
+                .contains(&NetInput::CurrentNote),
+            note,
+            offset,
+            tables: TokenTables::new(&model.meta),
+            heard,
+            start,
+            steering: Steering::free(0.0),
+            allowed: PitchSet::ALL,
+            unlocked: true,
             pending: Pending::default(),
         };
         g.reset(seed);
@@ -99,15 +176,19 @@ impl EventGenerator {
     }
 
     /// Fresh hidden state and RNGs; the first input tokens are drawn from the training
-    /// frequencies, so each seed starts somewhere different but typical.
+    /// frequencies, so each seed starts somewhere different but typical. A locked stream
+    /// then starts in its key (see [`PRIMER_NOTES`]).
     pub fn reset(&mut self, seed: u64) {
-        (self.note_rng, self.offset_rng) = rngs(seed);
+        let h = &mut self.heard;
+        (h.note_rng, h.offset_rng) = rngs(seed);
         self.note.reset();
         self.offset.reset();
-        self.last_note = sample_weighted(&self.tables.note_counts, &mut self.note_rng);
-        self.note_before = self.last_note;
-        self.last_offset = sample_weighted(&self.tables.offset_counts, &mut self.offset_rng);
+        h.last_note = sample_weighted(&self.tables.note_counts, &mut h.note_rng);
+        h.note_before = h.last_note;
+        h.last_offset = sample_weighted(&self.tables.offset_counts, &mut h.offset_rng);
+        h.key = None;
         self.pending = Pending::default();
+        self.mark_start();
     }
 
     /// Feeds known steps (vocabulary indices, and each step's bar position) through both
@@ -115,19 +196,91 @@ impl EventGenerator {
     /// the shortest.
     pub fn prime(&mut self, notes: &[u32], offsets: &[u32], positions: &[MetricPosition]) {
         for ((&n, &o), &position) in notes.iter().zip(offsets).zip(positions) {
-            let step = StepInput {
-                prev_note: self.last_note,
-                prev_offset: self.last_offset,
-                current_note: n,
-                position,
-            };
-            self.note.step(&step);
-            self.offset.step(&step);
-            self.note_before = self.last_note;
-            self.last_note = n;
-            self.last_offset = o;
+            self.hear(n, o, position);
         }
         self.pending = Pending::default();
+        self.mark_start();
+    }
+
+    /// Runs one known step through both networks.
+    fn hear(&mut self, note: u32, offset: u32, position: MetricPosition) {
+        let h = &mut self.heard;
+        let step = StepInput {
+            prev_note: h.last_note,
+            prev_offset: h.last_offset,
+            current_note: note,
+            position,
+        };
+        self.note.step(&step);
+        self.offset.step(&step);
+        h.note_before = h.last_note;
+        h.last_note = note;
+        h.last_offset = offset;
+    }
+
+    /// Keeps the stream as it is now, before the next event's first draw.
+    fn mark_start(&mut self) {
+        self.note.save(&mut self.start.note);
+        self.offset.save(&mut self.start.offset);
+        self.start.heard.clone_from(&self.heard);
+    }
+
+    /// Takes the settings the next draws are made under. If the pending event was begun
+    /// under others, the stream steps back to before it, to draw it again.
+    fn steer(&mut self, steering: &Steering) {
+        if steering.lock != self.steering.lock {
+            self.allowed = steering.lock.allowed();
+            self.unlocked = self.allowed == PitchSet::ALL;
+        }
+        self.steering = *steering;
+        if self.pending.steering.is_some_and(|s| s != *steering) {
+            self.note.restore(&self.start.note);
+            self.offset.restore(&self.start.offset);
+            self.heard.clone_from(&self.start.heard);
+            self.pending = Pending {
+                position: self.pending.position,
+                ..Pending::default()
+            };
+        }
+    }
+
+    /// Before an event's first draw: a stream whose lock asks for a key it is not in yet
+    /// (after a reset, or when the key changes) first hears that key's tonic chord.
+    fn begin(&mut self) {
+        if self.pending.begun() {
+            return;
+        }
+        self.pending.steering = Some(self.steering);
+        let key = self.steering.lock.key();
+        if key != self.heard.key {
+            if let Some(key) = key {
+                self.hear_tonic_chord(key);
+            }
+            self.heard.key = key;
+        }
+    }
+
+    /// The tonic chord, arpeggiated upwards in the model's commonest gap, so that the onset
+    /// after it is the pending event's. It sits around the model's usual register, within
+    /// the lock's range, each note moved to the nearest allowed pitch.
+    fn hear_tonic_chord(&mut self, key: Key) {
+        let (lo, hi) = self.steering.lock.range();
+        let centre = self.tables.centre_pitch.clamp(lo, hi);
+        // The root a half octave below the centre, so the arpeggio's octave sits around it.
+        let (r, below) = (i32::from(key.root.index()), i32::from(centre) - 6);
+        let root = (below - (below - r).rem_euclid(12)).max(r);
+        let [_, third, fifth] = key.scale.tonic_triad();
+        let gap = self.tables.typical_gap;
+        let gap_steps = self.tables.offset_steps[gap as usize];
+        let onset = self.position();
+        for (k, step) in [0, third, fifth, 12].into_iter().enumerate() {
+            let pitch = (root + i32::from(step)).clamp(0, 127) as u8;
+            let mut chord = Chord::default();
+            chord.insert(self.allowed.nearest(pitch).unwrap_or(pitch));
+            let back = (PRIMER_NOTES - k) as u32 * gap_steps % onset.bar_steps.max(1);
+            let position = OffsetGrid::advance(onset, onset.bar_steps - back);
+            self.hear(self.tables.nearest_token(&chord), gap, position);
+        }
     }
 
     /// Sets where the next onset falls in its bar: the engine calls this as soon as it
@@ -151,45 +304,75 @@ impl EventGenerator {
         }
     }
 
+    /// The pending onset's bar position, or a 4/4 downbeat until it is known.
+    fn position(&self) -> MetricPosition {
+        self.pending
+            .position
+            .unwrap_or_else(|| downbeat(&self.tables.grid))
+    }
+
     fn step_input(&self, current_note: u32, prev_note: u32) -> StepInput {
         StepInput {
             prev_note,
-            prev_offset: self.last_offset,
+            prev_offset: self.heard.last_offset,
             current_note,
-            position: self
-                .pending
-                .position
-                .unwrap_or_else(|| downbeat(&self.tables.grid)),
+            position: self.position(),
         }
     }
 
-    fn note_step(&mut self, temperature: f32) -> bool {
+    /// Draws a note token under the lock. Returns the token the networks hear next and
+    /// the pitches to play: the token's own, or, when the lock allows no token at all, the
+    /// model's favourite moved to the nearest allowed pitches (and the networks hear the
+    /// token nearest to those).
+    fn draw_note(&mut self, temperature: f32) -> (u32, Chord) {
+        let logits = self.note.logits();
+        let (tables, allowed, rng) = (&self.tables, self.allowed, &mut self.heard.note_rng);
+        if self.unlocked {
+            let token = sample_token(logits, temperature, rng);
+            return (token, tables.chords[token as usize]);
+        }
+        let fits = |i: usize| allowed.contains_all(tables.chord_sets[i]);
+        if let Some(token) = sample_token_where(logits, temperature, fits, rng) {
+            return (token, tables.chords[token as usize]);
+        }
+        let favourite = sample_token(logits, 0.0, rng);
+        let mut chord = Chord::default();
+        for &p in tables.chords[favourite as usize].as_slice() {
+            chord.insert(allowed.nearest_by_octave(p).unwrap_or(p));
+        }
+        (tables.nearest_token(&chord), chord)
+    }
+
+    fn note_step(&mut self) -> bool {
         if self.pending.notes_done >= self.notes_allowed() || self.needs_position() {
             return false;
         }
-        let input = self.step_input(0, self.last_note);
-        let logits = self.note.step(&input);
-        let token = sample_token(logits, temperature, &mut self.note_rng);
-        self.note_before = self.last_note;
-        self.last_note = token;
-        for &p in self.tables.chords[token as usize].as_slice() {
+        self.begin();
+        let input = self.step_input(0, self.heard.last_note);
+        self.note.step(&input);
+        let (token, chord) = self.draw_note(self.steering.pitch_temperature.max(0.0));
+        self.heard.note_before = self.heard.last_note;
+        self.heard.last_note = token;
+        for &p in chord.as_slice() {
             self.pending.chord.insert(p);
         }
         self.pending.notes_done += 1;
         true
     }
 
-    fn offset_step(&mut self, temperature: f32) -> bool {
+    fn offset_step(&mut self) -> bool {
         if self.pending.final_offset.is_some() {
             return false;
         }
         if self.times_its_note && self.pending.notes_done <= self.pending.offsets_done {
             return false;
         }
-        let input = self.step_input(self.last_note, self.note_before);
+        self.begin();
+        let input = self.step_input(self.heard.last_note, self.heard.note_before);
         let logits = self.offset.step(&input);
-        let token = sample_token(logits, temperature, &mut self.offset_rng);
-        self.last_offset = token;
+        let temperature = self.steering.rhythm_temperature.max(0.0);
+        let token = sample_token(logits, temperature, &mut self.heard.offset_rng);
+        self.heard.last_offset = token;
         let steps = self.tables.offset_steps[token as usize];
         self.pending.offsets_done += 1;
         let ends = match self.tables.mode {
@@ -206,19 +389,23 @@ impl EventGenerator {
         self.pending.final_offset.is_some() && self.pending.notes_done == self.notes_allowed()
     }
 
-    /// At most one step of each network towards the next event: the per-buffer budget.
-    pub fn work(&mut self, temperature: f32) {
-        self.offset_step(temperature);
-        self.note_step(temperature);
+    /// At most one step of each network towards the next event: the per-buffer budget
+    /// (plus the tonic primer's [`PRIMER_NOTES`] steps when a stream starts in a key).
+    pub fn work(&mut self, steering: &Steering) {
+        self.steer(steering);
+        self.offset_step();
+        self.note_step();
     }
 
-    /// Completes the next event now; bounded by the chord size cap. An event whose position
-    /// was never set is taken to start a 4/4 bar.
-    pub fn finish(&mut self, temperature: f32) {
+    /// Completes the next event now; bounded by the chord size cap, twice over if the
+    /// steering changed (the primer's steps aside). An event whose position was never set
+    /// is taken to start a 4/4 bar.
+    pub fn finish(&mut self, steering: &Steering) {
+        self.steer(steering);
         let downbeat = downbeat(&self.tables.grid);
         self.set_position(downbeat);
         while !self.is_ready() {
-            let progressed = self.offset_step(temperature) | self.note_step(temperature);
+            let progressed = self.offset_step() | self.note_step();
             debug_assert!(progressed);
             if !progressed {
                 break;
@@ -227,12 +414,101 @@ impl EventGenerator {
     }
 
     /// Completes and hands over the next event, and starts on the one after.
-    pub fn next_event(&mut self, temperature: f32) -> Event {
-        self.finish(temperature);
+    pub fn next_event(&mut self, steering: &Steering) -> Event {
+        self.finish(steering);
         let p = std::mem::take(&mut self.pending);
+        self.mark_start();
         Event {
             chord: p.chord,
             offset_steps: p.final_offset.unwrap_or(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::load_model_set;
+    use std::path::PathBuf;
+
+    fn shipped(name: &str) -> ModelSet {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../models")
+            .join(name);
+        load_model_set(&dir).unwrap()
+    }
+
+    /// The index a temperature of 0 must pick: the likeliest, never UNKNOWN.
+    fn likeliest(logits: &[f32]) -> u32 {
+        let best = (1..logits.len())
+            .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
+            .unwrap();
+        best as u32
+    }
+
+    /// The note and gap tokens of `events` events, drawn step by step; every draw of a
+    /// stream whose temperature is 0 is checked against that network's likeliest token.
+    fn draws(
+        model: &ModelSet,
+        steering: Steering,
+        seed: u64,
+        events: usize,
+    ) -> (Vec<u32>, Vec<u32>) {
+        let mut g = EventGenerator::new(model, seed).unwrap();
+        let bars = crate::realtime::Bars::default();
+        let (mut notes, mut gaps, mut beat) = (Vec::new(), Vec::new(), 0.0);
+        for _ in 0..events {
+            g.set_position(bars.position(beat, 1.0, &g.tables.grid));
+            g.steer(&steering);
+            while !g.is_ready() {
+                if g.offset_step() {
+                    if steering.rhythm_temperature == 0.0 {
+                        assert_eq!(g.heard.last_offset, likeliest(g.offset.logits()));
+                    }
+                    gaps.push(g.heard.last_offset);
+                }
+                if g.note_step() {
+                    if steering.pitch_temperature == 0.0 {
+                        assert_eq!(g.heard.last_note, likeliest(g.note.logits()));
+                    }
+                    notes.push(g.heard.last_note);
+                }
+            }
+            let event = g.next_event(&steering);
+            beat += g.tables.grid.quarters(event.offset_steps);
+        }
+        (notes, gaps)
+    }
+
+    /// Rhythm temperature 0 keeps the likeliest gap while pitches still vary with the seed;
+    /// pitch temperature 0 the reverse.
+    #[test]
+    fn each_temperature_shapes_its_own_stream() {
+        for name in ["irish", "bach"] {
+            let model = shipped(name);
+            let steady_rhythm = Steering {
+                rhythm_temperature: 0.0,
+                ..Steering::free(1.0)
+            };
+            let steady_pitch = Steering {
+                pitch_temperature: 0.0,
+                ..Steering::free(1.0)
+            };
+            let runs: Vec<_> = (1..=3)
+                .map(|seed| draws(&model, steady_rhythm, seed, 300))
+                .collect();
+            assert!(runs.iter().all(|r| r.1.len() >= 300), "{name}");
+            assert!(
+                runs[0].0 != runs[1].0 && runs[1].0 != runs[2].0,
+                "{name}: the pitches did not vary with the seed"
+            );
+            let runs: Vec<_> = (1..=3)
+                .map(|seed| draws(&model, steady_pitch, seed, 300))
+                .collect();
+            assert!(
+                runs[0].1 != runs[1].1 && runs[1].1 != runs[2].1,
+                "{name}: the gaps did not vary with the seed"
+            );
         }
     }
 }

@@ -33,6 +33,10 @@ struct PackedLayer {
     gates: Vec<f32>,
 }
 
+/// A copy of a [`PackedLstm`]'s hidden and cell state, to step back to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LstmState(Vec<f32>);
+
 pub struct PackedLstm {
     units: usize,
     embedding_dim: usize,
@@ -110,6 +114,35 @@ impl PackedLstm {
 
     pub fn vocab(&self) -> usize {
         self.logits.len()
+    }
+
+    /// The logits of the latest step.
+    pub fn logits(&self) -> &[f32] {
+        &self.logits
+    }
+
+    /// A buffer the size of this network's hidden and cell state. Allocates: call off the
+    /// audio thread.
+    pub fn new_state(&self) -> LstmState {
+        LstmState(vec![0.0; self.layers.len() * 2 * self.units])
+    }
+
+    /// Copies the hidden and cell state into `to` (made by [`PackedLstm::new_state`]).
+    pub fn save(&self, to: &mut LstmState) {
+        let u = self.units;
+        for (layer, saved) in self.layers.iter().zip(to.0.chunks_exact_mut(2 * u)) {
+            saved[..u].copy_from_slice(&layer.xh[layer.inputs..]);
+            saved[u..].copy_from_slice(&layer.c);
+        }
+    }
+
+    /// Puts back a state [`PackedLstm::save`] copied.
+    pub fn restore(&mut self, from: &LstmState) {
+        let u = self.units;
+        for (layer, saved) in self.layers.iter_mut().zip(from.0.chunks_exact(2 * u)) {
+            layer.xh[layer.inputs..].copy_from_slice(&saved[..u]);
+            layer.c.copy_from_slice(&saved[u..]);
+        }
     }
 
     /// Zeroes the hidden and cell state of every layer.

@@ -12,8 +12,8 @@ mod tables;
 mod timeline;
 
 pub use engine::{Bars, Engine, EngineEvent, EngineParams, Placement, MAX_NOTE_BEATS};
-pub use generator::{Event, EventGenerator};
-pub use lstm::PackedLstm;
-pub use sampler::sample_token;
+pub use generator::{Event, EventGenerator, Steering, PRIMER_NOTES};
+pub use lstm::{LstmState, PackedLstm};
+pub use sampler::{sample_token, sample_token_where};
 pub use tables::TokenTables;
 pub use timeline::{Transport, FREE_RUN_BPM, JUMP_BEATS, ROUNDING_BEATS};

@@ -7,37 +7,56 @@ use rand::Rng;
 /// likely index. Ties and non-finite logits resolve to the lowest such index, so the result
 /// is a pure function of the logits and the RNG.
 pub fn sample_token(logits: &[f32], temperature: f32, rng: &mut impl Rng) -> u32 {
-    if logits.len() < 2 {
-        return 0;
-    }
-    let candidates = &logits[1..];
-    let mut best = 0usize;
+    sample_token_where(logits, temperature, |_| true, rng).unwrap_or(0)
+}
+
+/// [`sample_token`] among the indices `allowed` accepts: the others get zero probability.
+/// `None` when it accepts none. With every index accepted it draws exactly what
+/// `sample_token` draws, so a lock that is off changes nothing.
+pub fn sample_token_where(
+    logits: &[f32],
+    temperature: f32,
+    allowed: impl Fn(usize) -> bool,
+    rng: &mut impl Rng,
+) -> Option<u32> {
+    let candidates = logits.get(1..)?;
+    let allowed = |i: usize| allowed(i + 1);
+    let mut best = None::<usize>;
     for (i, &l) in candidates.iter().enumerate() {
-        if l > candidates[best] || candidates[best].is_nan() {
-            best = i;
+        if !allowed(i) {
+            continue;
+        }
+        match best {
+            Some(b) if !(l > candidates[b] || candidates[b].is_nan()) => {}
+            _ => best = Some(i),
         }
     }
+    let best = best?;
     let max = candidates[best];
     if !(temperature > 0.0) || !max.is_finite() {
-        return best as u32 + 1;
+        return Some(best as u32 + 1);
     }
     let inv_t = 1.0 / temperature;
-    let weight = |l: f32| {
-        if l.is_finite() {
+    let weight = |i: usize, l: f32| {
+        if l.is_finite() && allowed(i) {
             ((l - max) * inv_t).exp()
         } else {
             0.0
         }
     };
-    let total: f32 = candidates.iter().map(|&l| weight(l)).sum();
+    let total: f32 = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| weight(i, l))
+        .sum();
     let mut target = rng.random::<f32>() * total;
     for (i, &l) in candidates.iter().enumerate() {
-        target -= weight(l);
+        target -= weight(i, l);
         if target < 0.0 {
-            return i as u32 + 1;
+            return Some(i as u32 + 1);
         }
     }
-    best as u32 + 1
+    Some(best as u32 + 1)
 }
 
 /// Samples an index in proportion to non-negative weights (for the first token after a
@@ -85,6 +104,31 @@ mod tests {
         assert_eq!(hits[3], 0);
         let ratio = hits[2] as f64 / hits[1] as f64;
         assert!((ratio - 3.0).abs() < 0.2, "ratio {ratio}");
+    }
+
+    #[test]
+    fn masked_indices_are_never_drawn_and_an_empty_mask_says_so() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        let logits = [0.0, 4.0, 1.0, 1.0, 0.5];
+        for t in [0.0, 0.5, 1.0, 3.0] {
+            for _ in 0..2000 {
+                let i = sample_token_where(&logits, t, |i| i % 2 == 0, &mut rng).unwrap();
+                assert!(i == 2 || i == 4, "{i} at {t}");
+            }
+        }
+        assert_eq!(
+            sample_token_where(&logits, 0.0, |i| i == 3, &mut rng),
+            Some(3)
+        );
+        assert_eq!(sample_token_where(&logits, 1.0, |i| i == 0, &mut rng), None);
+        // Unmasked, the draws are sample_token's.
+        let (mut a, mut b) = (Pcg64Mcg::seed_from_u64(9), Pcg64Mcg::seed_from_u64(9));
+        for _ in 0..500 {
+            assert_eq!(
+                sample_token_where(&logits, 0.9, |_| true, &mut a),
+                Some(sample_token(&logits, 0.9, &mut b))
+            );
+        }
     }
 
     #[test]
