@@ -3,6 +3,7 @@
 mod bench_cmd;
 mod eval_cmd;
 mod generate_cmd;
+mod key_adherence_cmd;
 mod train_cmd;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Generate music with a model set and write it as a MIDI file.
     Generate(generate_cmd::GenerateArgs),
+    /// Measure how well the key lock keeps generated music in its key: every keyed scale
+    /// at every root, the share of 32-onset windows a key finder hears in that key.
+    KeyAdherence(key_adherence_cmd::KeyAdherenceArgs),
     /// Print speed figures: training throughput, one LSTM step (candle vs real-time), and
     /// the cost of the plugin's audio callback.
     Bench(bench_cmd::BenchArgs),
@@ -45,6 +49,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Train(args) => train_cmd::run(args),
         Command::Eval(args) => eval_cmd::run(args),
         Command::Generate(args) => generate_cmd::run(args),
+        Command::KeyAdherence(args) => key_adherence_cmd::run(args),
         Command::Bench(args) => bench_cmd::run(args),
         Command::LossCurve { model } => crate::training::read_history(&model)
             .map_err(anyhow::Error::from)

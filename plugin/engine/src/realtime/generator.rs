@@ -44,6 +44,14 @@ impl Steering {
     }
 }
 
+/// How much a keyed lock pulls the note network towards its tonic chord, in nats added to
+/// the logits of the root, the third and the fifth (a chord gets its notes' mean), for major
+/// and for minor scales. Masking alone keeps the notes in the scale but not the music in the
+/// key: a model that learned mostly major tunes, held to a minor scale, drifts to the
+/// relative major, which has the same notes. A minor key needs its third pulled harder for
+/// the same reason. The values are those that measured best (README, key adherence).
+pub const TONIC_PULL: [[f32; 3]; 2] = [[2.5, 1.0, 1.0], [2.5, 2.0, 1.0]];
+
 /// Notes of the tonic chord a locked stream hears before it starts in its key: root,
 /// third, fifth and the octave, in the model's commonest rhythm.
 pub const PRIMER_NOTES: usize = 4;
@@ -114,6 +122,10 @@ pub struct EventGenerator {
     /// `steering.lock`'s pitches, and whether that is every pitch.
     allowed: PitchSet,
     unlocked: bool,
+    /// Per note index: the tonic pull of the lock's key added to its logit (see
+    /// [`TONIC_PULL`]), and the pulled logits of the latest step.
+    pull: Vec<f32>,
+    pulled: Vec<f32>,
     pending: Pending,
 }
 
@@ -165,6 +177,8 @@ impl EventGenerator {
             steering: Steering::free(0.0),
             allowed: PitchSet::ALL,
             unlocked: true,
+            pull: vec![0.0; model.meta.note_vocab.len()],
+            pulled: vec![0.0; model.meta.note_vocab.len()],
             pending: Pending::default(),
         };
         g.reset(seed);
@@ -231,6 +245,7 @@ impl EventGenerator {
         if steering.lock != self.steering.lock {
             self.allowed = steering.lock.allowed();
             self.unlocked = self.allowed == PitchSet::ALL;
+            self.set_pull(&steering.lock);
         }
         self.steering = *steering;
         if self.pending.steering.is_some_and(|s| s != *steering) {
@@ -241,6 +256,31 @@ impl EventGenerator {
                 position: self.pending.position,
                 ..Pending::default()
             };
+        }
+    }
+
+    /// Each note index's pull towards `lock`'s key: the mean over its pitches of the pull
+    /// of their degree. Bounded by the vocabulary and chord sizes.
+    fn set_pull(&mut self, lock: &PitchLock) {
+        self.pull.fill(0.0);
+        let Some(key) = lock.key() else {
+            return;
+        };
+        let triad = key.scale.tonic_triad();
+        let weights = TONIC_PULL[usize::from(key.scale.is_minor())];
+        for (pull, chord) in self.pull.iter_mut().zip(&self.tables.chords) {
+            let pitches = chord.as_slice();
+            let total: f32 = pitches
+                .iter()
+                .map(|&p| {
+                    let degree = (p + 12 - key.root.index()) % 12;
+                    triad
+                        .iter()
+                        .position(|&t| t == degree)
+                        .map_or(0.0, |k| weights[k])
+                })
+                .sum();
+            *pull = total / pitches.len().max(1) as f32;
         }
     }
 
@@ -325,8 +365,14 @@ impl EventGenerator {
     /// model's favourite moved to the nearest allowed pitches (and the networks hear the
     /// token nearest to those).
     fn draw_note(&mut self, temperature: f32) -> (u32, Chord) {
-        let logits = self.note.logits();
+        let mut logits = self.note.logits();
         let (tables, allowed, rng) = (&self.tables, self.allowed, &mut self.heard.note_rng);
+        if self.steering.lock.key().is_some() {
+            for ((p, l), pull) in self.pulled.iter_mut().zip(logits).zip(&self.pull) {
+                *p = l + pull;
+            }
+            logits = &self.pulled;
+        }
         if self.unlocked {
             let token = sample_token(logits, temperature, rng);
             return (token, tables.chords[token as usize]);
