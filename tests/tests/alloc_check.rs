@@ -47,13 +47,28 @@ fn alloc_check_child_plays_one_minute() {
     select_model(&mut host, TEST_MODEL);
     let mut s = Session::new(host, 120.0);
     // Every audio-thread path: plain playing, parameter moves, seed change, reset, model
-    // switch (to the fallback and back), bypass, stop, loop jumps (also split at the loop end, with
+    // switch (to the fallback and back), key lock changes, bypass, stop, loop jumps (also split at the loop end, with
     // rounded positions), tempo change, count-in, no transport.
     s.run_random(15.0, 1);
     set_param_text(&mut s.host, "Temperature", "1.7");
     set_param_text(&mut s.host, "Gate", "0.2");
     set_param_text(&mut s.host, "Seed", "9");
     s.run_random(5.0, 2);
+    // The key lock: a keyed scale in a range (tonic primer, pull, mask), a new root while
+    // notes are drawn ahead (a redraw), a note the model never played (the fallback), off.
+    for (name, text) in [("Scale", "Dorian"), ("Root", "D"), ("Lowest Note", "G3")] {
+        set_param_text(&mut s.host, name, text);
+    }
+    set_param_text(&mut s.host, "Rhythm Temperature", "0.3");
+    s.run_random(4.0, 13);
+    set_param_text(&mut s.host, "Root", "F");
+    s.run_random(3.0, 14);
+    set_param_text(&mut s.host, "Lowest Note", "G9");
+    s.run_random(3.0, 15);
+    for (name, text) in [("Scale", "Off"), ("Lowest Note", "C-1")] {
+        set_param_text(&mut s.host, name, text);
+    }
+    s.run_random(2.0, 16);
     s.host.set_param("Reset", 1.0);
     s.run_random(2.0, 3);
     s.host.set_param("Reset", 0.0);

@@ -4,6 +4,7 @@
 mod common;
 
 use deepmidi_cli::corpus::Meter;
+use deepmidi_cli::harmony::{PitchClass, PitchLock, Scale};
 use deepmidi_cli::realtime::{Engine, EngineEvent, EngineParams, Transport};
 use deepmidi_cli::tokens::TokenMode;
 use rand::{Rng, SeedableRng};
@@ -283,8 +284,18 @@ fn processing_a_minute_allocates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     for mode in [TokenMode::Chord, TokenMode::Split] {
         let mut engine = tiny_engine(&dir.path().join(format!("{mode:?}")), mode);
-        let params = EngineParams {
+        // Unlocked, then locks that change every few seconds: a keyed scale (tonic primer,
+        // pull, mask), a range the model cannot reach (the fallback), a new root (a redraw).
+        let locks = [
+            PitchLock::default(),
+            PitchLock::new(Scale::Dorian, PitchClass::of(2), 55, 80),
+            PitchLock::new(Scale::Major, PitchClass::of(0), 127, 127),
+            PitchLock::new(Scale::Dorian, PitchClass::of(5), 0, 127),
+        ];
+        let params_of = |lock| EngineParams {
             temperature: 1.0,
+            rhythm_temperature: 0.5,
+            lock,
             ..Default::default()
         };
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(2);
@@ -304,6 +315,7 @@ fn processing_a_minute_allocates_nothing() {
                 position_beats: Some(pos as f64 / SR * 2.0),
                 ..Default::default()
             };
+            let params = params_of(locks[(pos / (4 * SR as u64)) as usize % locks.len()]);
             engine.process(n, &t, &params, &mut |_| events += 1);
             pos += u64::from(n);
         }

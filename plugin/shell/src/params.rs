@@ -74,11 +74,6 @@ fn tempo_scale_skew() -> f32 {
     0.5f32.ln() / ((1.0 - 0.25) / (4.0 - 0.25f32)).ln()
 }
 
-/// The scale of a Scale parameter value.
-fn scale_at(index: i32) -> Scale {
-    Scale::ALL[index.clamp(0, Scale::ALL.len() as i32 - 1) as usize]
-}
-
 impl DeepMidiParams {
     /// `names` is the model list's (may be empty).
     pub fn new(names: ModelNames) -> DeepMidiParams {
@@ -88,28 +83,22 @@ impl DeepMidiParams {
         let model_choice = ModelChoice::new(names);
         let defaults = EngineParams::default();
         let lock = defaults.lock;
-        let scale_index = Scale::ALL
-            .iter()
-            .position(|s| *s == lock.scale)
-            .unwrap_or(0);
         DeepMidiParams {
             temperature: temperature("Temperature", defaults.temperature),
             rhythm_temperature: temperature("Rhythm Temperature", defaults.rhythm_temperature),
             scale: IntParam::new(
                 "Scale",
-                scale_index as i32,
+                lock.scale.index() as i32,
                 IntRange::Linear {
                     min: 0,
                     max: Scale::ALL.len() as i32 - 1,
                 },
             )
-            .with_value_to_string(Arc::new(|i| scale_at(i).label().to_owned()))
+            .with_value_to_string(Arc::new(|i| {
+                Scale::at(i.max(0) as usize).label().to_owned()
+            }))
             .with_string_to_value(Arc::new(|s| {
-                let scale = s.parse::<Scale>().ok()?;
-                Scale::ALL
-                    .iter()
-                    .position(|x| *x == scale)
-                    .map(|i| i as i32)
+                s.parse::<Scale>().ok().map(|scale| scale.index() as i32)
             })),
             root: IntParam::new(
                 "Root",
@@ -190,7 +179,7 @@ impl DeepMidiParams {
                 temperature: self.temperature.value().clamp(0.0, 2.0),
                 rhythm_temperature: self.rhythm_temperature.value().clamp(0.0, 2.0),
                 lock: PitchLock::new(
-                    scale_at(self.scale.value()),
+                    Scale::at(self.scale.value().max(0) as usize),
                     PitchClass::of(self.root.value().clamp(0, 11) as u8),
                     self.lowest.value().clamp(0, 127) as u8,
                     self.highest.value().clamp(0, 127) as u8,
@@ -242,6 +231,27 @@ mod tests {
             p.tempo_scale.string_to_normalized_value(" 0.25 "),
             Some(0.0)
         );
+    }
+
+    #[test]
+    fn lock_parameters_show_and_read_names() {
+        let p = DeepMidiParams::new(ModelNames::default());
+        assert_eq!(p.controls().engine.lock, PitchLock::default());
+        let text = |param: &IntParam, plain: i32| {
+            param.normalized_value_to_string(param.preview_normalized(plain), false)
+        };
+        let plain = |param: &IntParam, s: &str| {
+            param
+                .string_to_normalized_value(s)
+                .map(|v| param.preview_plain(v))
+        };
+        assert_eq!(text(&p.scale, 3), "Harmonic Minor");
+        assert_eq!(plain(&p.scale, "harmonic-minor"), Some(3));
+        assert_eq!(text(&p.root, 10), "A#");
+        assert_eq!(plain(&p.root, "Bb"), Some(10));
+        assert_eq!(text(&p.lowest, 60), "C4");
+        assert_eq!(plain(&p.highest, "C#4"), Some(61));
+        assert_eq!(plain(&p.highest, "H4"), None);
     }
 
     #[test]

@@ -44,6 +44,16 @@ impl Scale {
         Scale::Chromatic,
     ];
 
+    /// Its place in [`Scale::ALL`].
+    pub fn index(self) -> usize {
+        Scale::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    /// The scale at `index` in [`Scale::ALL`], the last one for an index past the end.
+    pub fn at(index: usize) -> Scale {
+        Scale::ALL[index.min(Scale::ALL.len() - 1)]
+    }
+
     /// Lower case with hyphens: the command line's spelling, and what `FromStr` reads.
     pub fn name(self) -> &'static str {
         match self {
@@ -169,6 +179,7 @@ mod tests {
     #[test]
     fn names_read_back_and_labels_too() {
         for scale in Scale::ALL {
+            assert_eq!(Scale::at(scale.index()), scale);
             assert_eq!(scale.name().parse::<Scale>(), Ok(scale));
             assert_eq!(scale.label().parse::<Scale>(), Ok(scale));
         }

@@ -62,8 +62,8 @@ impl EngineParams {
     /// How the generator draws under these settings.
     pub fn steering(&self) -> Steering {
         Steering {
-            pitch_temperature: self.temperature.max(0.0),
-            rhythm_temperature: self.rhythm_temperature.max(0.0),
+            pitch_temperature: self.temperature,
+            rhythm_temperature: self.rhythm_temperature,
             lock: self.lock,
         }
     }

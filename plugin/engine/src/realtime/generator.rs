@@ -396,7 +396,7 @@ impl EventGenerator {
         self.begin();
         let input = self.step_input(0, self.heard.last_note);
         self.note.step(&input);
-        let (token, chord) = self.draw_note(self.steering.pitch_temperature.max(0.0));
+        let (token, chord) = self.draw_note(self.steering.pitch_temperature);
         self.heard.note_before = self.heard.last_note;
         self.heard.last_note = token;
         for &p in chord.as_slice() {
@@ -416,7 +416,7 @@ impl EventGenerator {
         self.begin();
         let input = self.step_input(self.heard.last_note, self.heard.note_before);
         let logits = self.offset.step(&input);
-        let temperature = self.steering.rhythm_temperature.max(0.0);
+        let temperature = self.steering.rhythm_temperature;
         let token = sample_token(logits, temperature, &mut self.heard.offset_rng);
         self.heard.last_offset = token;
         let steps = self.tables.offset_steps[token as usize];

@@ -111,34 +111,25 @@ impl TokenTables {
     /// the vocabulary lacks. Bounded by the vocabulary's size; allocation-free.
     pub fn nearest_token(&self, chord: &Chord) -> u32 {
         let wanted = chord.as_slice();
-        let distance = |c: &Chord| -> Option<u32> {
-            (c.len == chord.len).then(|| {
-                c.as_slice()
-                    .iter()
-                    .zip(wanted)
-                    .map(|(&a, &b)| u32::from(a.abs_diff(b)))
-                    .sum()
-            })
-        };
-        let nearest = |distance: &dyn Fn(&Chord) -> Option<u32>| {
-            (1..self.chords.len())
-                .filter_map(|i| distance(&self.chords[i]).map(|d| (d, i as u32)))
-                .min()
-                .map(|(_, i)| i)
-        };
         let top = wanted.last().copied().unwrap_or(60);
-        nearest(&distance)
-            .or_else(|| {
-                nearest(&|c: &Chord| (c.len == 1).then(|| u32::from(c.pitches[0].abs_diff(top))))
-            })
-            .unwrap_or(crate::tokens::UNKNOWN)
-    }
-
-    /// The offset index of `steps`, or the nearest gap the vocabulary has.
-    pub fn nearest_offset(&self, steps: u32) -> u32 {
-        (1..self.offset_steps.len())
-            .min_by_key(|&i| (self.offset_steps[i].abs_diff(steps), i))
-            .unwrap_or(0) as u32
+        // (0, distance) for a chord of as many notes, (1, distance to the top) for a single
+        // note: the least wins, the lower index on a tie.
+        let score = |c: &Chord| match c.len {
+            n if n == chord.len => Some((
+                0,
+                wanted
+                    .iter()
+                    .zip(c.as_slice())
+                    .map(|(&a, &b)| u32::from(a.abs_diff(b)))
+                    .sum(),
+            )),
+            1 => Some((1, u32::from(c.pitches[0].abs_diff(top)))),
+            _ => None,
+        };
+        (1..self.chords.len())
+            .filter_map(|i| score(&self.chords[i]).map(|s| (s, i as u32)))
+            .min()
+            .map_or(crate::tokens::UNKNOWN, |(_, i)| i)
     }
 }
 
@@ -192,7 +183,6 @@ mod tests {
         // No two-note chords: the single note nearest the top one.
         assert_eq!(t.nearest_token(&chord(&[50, 61])), index(&[60]));
         assert_eq!(t.typical_gap, meta.offset_vocab.index_of(&12));
-        assert_eq!(t.nearest_offset(20), meta.offset_vocab.index_of(&24));
         assert_eq!(
             t.chord_sets[index(&[60, 64, 67]) as usize],
             PitchSet::of(&[60, 64, 67])
