@@ -7,9 +7,9 @@
 //! mixolydian as major). A key finder knows no modes, so a mode's own key is the best it can
 //! say; the scale's other notes are guaranteed by the mask, this measures the tonic.
 
-use super::key::{estimate_key, Key, KEY_WINDOW_ONSETS};
 use crate::generate::{generate, GenerateOptions};
-use crate::harmony::{PitchClass, PitchLock, Scale};
+use crate::harmony::{estimate_key, KeyEstimate, KEY_WINDOW_ONSETS};
+use crate::harmony::{Key, PitchClass, PitchLock, Scale};
 use crate::model::{ModelError, ModelSet};
 use crate::realtime::EngineParams;
 use serde::Serialize;
@@ -43,7 +43,7 @@ fn window_keys(
     engine: EngineParams,
     windows: usize,
     seed: u64,
-) -> Result<Vec<Option<Key>>, ModelError> {
+) -> Result<Vec<Option<KeyEstimate>>, ModelError> {
     // Enough notes for the windows even if every onset were a four-note chord.
     let opts = GenerateOptions {
         notes: windows * KEY_WINDOW_ONSETS * 4,
@@ -81,17 +81,15 @@ pub fn key_adherence(
     for scale in Scale::ALL.into_iter().filter(|s| s.has_key()) {
         let mut by_root = Vec::with_capacity(12);
         for root in PitchClass::all() {
+            let lock = PitchLock::new(scale, root, 0, 127);
             let engine = EngineParams {
-                lock: PitchLock::new(scale, root, 0, 127),
+                lock,
                 ..EngineParams::default()
             };
-            let want = Key {
-                tonic: root.index(),
-                minor: scale.is_minor(),
-            };
+            let want = lock.key().map(Key::heard_as);
             let keys = window_keys(model, engine, windows, seed + u64::from(root.index()))?;
             let share =
-                keys.iter().filter(|k| **k == Some(want)).count() as f64 / keys.len().max(1) as f64;
+                keys.iter().filter(|k| **k == want).count() as f64 / keys.len().max(1) as f64;
             by_root.push(share);
             all.push(share);
         }
@@ -106,7 +104,7 @@ pub fn key_adherence(
     let free = window_keys(model, EngineParams::default(), windows * 12, seed)?;
     let share = |tonic: u8, minor: bool| {
         free.iter()
-            .filter(|k| **k == Some(Key { tonic, minor }))
+            .filter(|k| **k == Some(KeyEstimate { tonic, minor }))
             .count() as f64
             / free.len().max(1) as f64
     };
@@ -168,17 +166,15 @@ mod tests {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/irish");
         let model = crate::model::load_model_set(&dir).unwrap();
         for (scale, root) in [(Scale::Major, 1), (Scale::NaturalMinor, 8)] {
+            let lock = PitchLock::new(scale, PitchClass::of(root), 0, 127);
             let engine = EngineParams {
-                lock: PitchLock::new(scale, PitchClass::of(root), 0, 127),
+                lock,
                 ..EngineParams::default()
             };
-            let want = Some(Key {
-                tonic: root,
-                minor: scale.is_minor(),
-            });
+            let want = lock.key().map(Key::heard_as);
             let keys = window_keys(&model, engine, 12, 3).unwrap();
             let free = window_keys(&model, EngineParams::default(), 12, 3).unwrap();
-            let share = |k: &[Option<Key>]| k.iter().filter(|k| **k == want).count();
+            let share = |k: &[Option<KeyEstimate>]| k.iter().filter(|k| **k == want).count();
             assert!(
                 share(&keys) >= 9,
                 "{scale} on {root}: {} of 12",

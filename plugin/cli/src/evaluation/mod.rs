@@ -10,7 +10,7 @@ mod report;
 
 pub use adherence::{key_adherence, KeyAdherence, ScaleAdherence};
 pub use baseline::Unigram;
-pub use key::{estimate_key, key_stability, Key, KEY_WINDOW_ONSETS};
+pub use key::{estimate_key, key_stability, KeyEstimate, KEY_WINDOW_ONSETS};
 pub use likelihood::{score_network, StreamScore};
 pub use overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
 pub use report::{evaluate, EvalReport, KeyStability, Score, StreamReport};

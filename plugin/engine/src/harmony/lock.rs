@@ -1,7 +1,7 @@
 //! The pitch lock: a scale on a root, and a note range, as the set of MIDI pitches the
 //! sampler may play.
 
-use super::{PitchClass, Scale};
+use super::{KeyEstimate, PitchClass, Scale};
 
 /// A set of MIDI pitches, one bit each: the lock's test of a whole chord is one mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,6 +93,17 @@ impl PitchSet {
 pub struct Key {
     pub root: PitchClass,
     pub scale: Scale,
+}
+
+impl Key {
+    /// The major or minor key a key finder should hear in music of this key: the root, minor
+    /// when the scale's third is (dorian counts as minor, mixolydian as major).
+    pub fn heard_as(self) -> KeyEstimate {
+        KeyEstimate {
+            tonic: self.root.index(),
+            minor: self.scale.is_minor(),
+        }
+    }
 }
 
 /// The plugin's Scale, Root, Lowest Note and Highest Note. The default locks nothing.

@@ -17,7 +17,7 @@ use super::lstm::{LstmState, PackedLstm};
 use super::sampler::{sample_token, sample_token_where, sample_weighted};
 use super::tables::{Chord, TokenTables};
 use crate::corpus::{Meter, MAX_CHORD_NOTES};
-use crate::harmony::{Key, PitchLock, PitchSet};
+use crate::harmony::{estimate_key, Key, PitchLock, PitchSet, KEY_WINDOW_ONSETS};
 use crate::model::{ModelError, ModelSet, NetInput, StepInput, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid, TokenMode};
 use rand::SeedableRng;
@@ -46,11 +46,20 @@ impl Steering {
 
 /// How much a keyed lock pulls the note network towards its tonic chord, in nats added to
 /// the logits of the root, the third and the fifth (a chord gets its notes' mean), for major
-/// and for minor scales. Masking alone keeps the notes in the scale but not the music in the
-/// key: a model that learned mostly major tunes, held to a minor scale, drifts to the
-/// relative major, which has the same notes. A minor key needs its third pulled harder for
-/// the same reason. The values are those that measured best (README, key adherence).
+/// and for minor scales; scaled by [`PULL_IN_KEY`] or [`PULL_OUT_OF_KEY`]. Masking alone keeps
+/// the notes in the scale but not the music in the key: a model that learned mostly major
+/// tunes, held to a minor scale, drifts to the relative major, which has the same notes. A
+/// minor key needs its third pulled harder for the same reason.
 pub const TONIC_PULL: [[f32; 3]; 2] = [[2.5, 1.0, 1.0], [2.5, 2.0, 1.0]];
+
+/// The lock listens to the last [`KEY_WINDOW_ONSETS`] onsets it played. While a key finder
+/// hears them in the lock's key, the pull is light, and the model's own line goes on; while
+/// it does not (after a start or a key change, or a drift), the pull is strong until the
+/// music is back. A constant pull strong enough to hold the key made the line lean on the
+/// tonic and third (D, F, D, F in D dorian); this holds it nearly as well with the variety of
+/// the corpus (README, key lock).
+pub const PULL_IN_KEY: f32 = 0.3;
+pub const PULL_OUT_OF_KEY: f32 = 2.0;
 
 /// Notes of the tonic chord a locked stream hears before it starts in its key: root,
 /// third, fifth and the octave, in the model's commonest rhythm.
@@ -99,6 +108,10 @@ struct Heard {
     last_offset: u32,
     /// The key the stream was started in (by the tonic primer); `None` while unlocked.
     key: Option<Key>,
+    /// The chords of the last onsets played, a ring whose next slot is `recent_next`: what
+    /// the lock listens to.
+    recent: [Chord; KEY_WINDOW_ONSETS],
+    recent_next: usize,
 }
 
 /// The stream as it was before the pending event's first draw.
@@ -122,8 +135,8 @@ pub struct EventGenerator {
     /// `steering.lock`'s pitches, and whether that is every pitch.
     allowed: PitchSet,
     unlocked: bool,
-    /// Per note index: the tonic pull of the lock's key added to its logit (see
-    /// [`TONIC_PULL`]), and the pulled logits of the latest step.
+    /// Per note index: the tonic pull of the lock's key (see [`TONIC_PULL`]), and the
+    /// pulled logits of the latest step.
     pull: Vec<f32>,
     pulled: Vec<f32>,
     pending: Pending,
@@ -158,6 +171,8 @@ impl EventGenerator {
             note_before: 0,
             last_offset: 0,
             key: None,
+            recent: [Chord::default(); KEY_WINDOW_ONSETS],
+            recent_next: 0,
         };
         let start = Snapshot {
             note: note.new_state(),
@@ -201,6 +216,8 @@ impl EventGenerator {
         h.note_before = h.last_note;
         h.last_offset = sample_weighted(&self.tables.offset_counts, &mut h.offset_rng);
         h.key = None;
+        h.recent = [Chord::default(); KEY_WINDOW_ONSETS];
+        h.recent_next = 0;
         self.pending = Pending::default();
         self.mark_start();
     }
@@ -362,14 +379,22 @@ impl EventGenerator {
 
     /// Draws a note token under the lock. Returns the token the networks hear next and
     /// the pitches to play: the token's own, or, when the lock allows no token at all, the
-    /// model's favourite moved to the nearest allowed pitches (and the networks hear the
-    /// token nearest to those).
+    /// model's own choice (drawn unmasked, at the same temperature: its favourite at 0) moved
+    /// by octaves to the nearest allowed pitches, and the networks hear the token nearest to
+    /// those. Drawn rather than always the favourite, so a melody out of the model's reach
+    /// keeps its variety.
     fn draw_note(&mut self, temperature: f32) -> (u32, Chord) {
         let mut logits = self.note.logits();
         let (tables, allowed, rng) = (&self.tables, self.allowed, &mut self.heard.note_rng);
-        if self.steering.lock.key().is_some() {
+        if let Some(key) = self.steering.lock.key() {
+            let heard = estimate_key(self.heard.recent.iter().flat_map(|c| c.as_slice()));
+            let strength = if heard == Some(key.heard_as()) {
+                PULL_IN_KEY
+            } else {
+                PULL_OUT_OF_KEY
+            };
             for ((p, l), pull) in self.pulled.iter_mut().zip(logits).zip(&self.pull) {
-                *p = l + pull;
+                *p = l + pull * strength;
             }
             logits = &self.pulled;
         }
@@ -381,7 +406,7 @@ impl EventGenerator {
         if let Some(token) = sample_token_where(logits, temperature, fits, rng) {
             return (token, tables.chords[token as usize]);
         }
-        let favourite = sample_token(logits, 0.0, rng);
+        let favourite = sample_token(logits, temperature, rng);
         let mut chord = Chord::default();
         for &p in tables.chords[favourite as usize].as_slice() {
             chord.insert(allowed.nearest_by_octave(p).unwrap_or(p));
@@ -463,6 +488,9 @@ impl EventGenerator {
     pub fn next_event(&mut self, steering: &Steering) -> Event {
         self.finish(steering);
         let p = std::mem::take(&mut self.pending);
+        let h = &mut self.heard;
+        h.recent[h.recent_next] = p.chord;
+        h.recent_next = (h.recent_next + 1) % KEY_WINDOW_ONSETS;
         self.mark_start();
         Event {
             chord: p.chord,

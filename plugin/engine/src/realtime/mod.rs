@@ -12,7 +12,9 @@ mod tables;
 mod timeline;
 
 pub use engine::{Bars, Engine, EngineEvent, EngineParams, Placement, MAX_NOTE_BEATS};
-pub use generator::{Event, EventGenerator, Steering, PRIMER_NOTES};
+pub use generator::{
+    Event, EventGenerator, Steering, PRIMER_NOTES, PULL_IN_KEY, PULL_OUT_OF_KEY, TONIC_PULL,
+};
 pub use lstm::{LstmState, PackedLstm};
 pub use sampler::{sample_token, sample_token_where};
 pub use tables::TokenTables;
