@@ -9,7 +9,7 @@
 //! buffer starts with their note-offs.
 
 use crate::catalogue::{LoadedModels, ModelEntry};
-use crate::realtime::{Engine, EngineEvent, EngineParams, Transport};
+use crate::realtime::{Engine, EngineEvent, EngineParams, NoteSet, Transport};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The controls the player reads every buffer.
@@ -23,40 +23,58 @@ pub struct PlayerControls {
     pub reset: bool,
     /// While on, the player ends its notes and stays silent.
     pub bypass: bool,
+    /// Pass the musician's notes to the output, unchanged and at their samples.
+    pub thru: bool,
     pub engine: EngineParams,
 }
 
-/// One bit per (channel, pitch): the notes the host has been sent a note-on for and no
-/// note-off yet.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct HostNotes([u128; 16]);
+/// The musician's note events of one buffer, in time order, in storage allocated once: the
+/// shell gathers the host's input here before the player reads it.
+pub struct InputNotes {
+    events: Vec<EngineEvent>,
+}
 
-impl HostNotes {
-    fn note_on(&mut self, channel: u8, pitch: u8) {
-        self.0[usize::from(channel & 15)] |= 1u128 << (pitch & 127);
-    }
+impl InputNotes {
+    /// Events one buffer holds. Note-ons beyond [`InputNotes::NOTE_ON_LIMIT`] are dropped,
+    /// so that the note-offs that end held notes always find room.
+    pub const CAPACITY: usize = 1024;
+    pub const NOTE_ON_LIMIT: usize = 768;
 
-    fn note_off(&mut self, channel: u8, pitch: u8) {
-        self.0[usize::from(channel & 15)] &= !(1u128 << (pitch & 127));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|bits| *bits == 0)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.iter().map(|bits| bits.count_ones() as usize).sum()
-    }
-
-    /// Calls `f(channel, pitch)` for every note and forgets them all.
-    fn drain(&mut self, mut f: impl FnMut(u8, u8)) {
-        for (channel, bits) in self.0.iter_mut().enumerate() {
-            while *bits != 0 {
-                let pitch = bits.trailing_zeros() as u8;
-                *bits &= *bits - 1;
-                f(channel as u8, pitch);
-            }
+    /// Allocates: build off the audio thread.
+    pub fn new() -> InputNotes {
+        InputNotes {
+            events: Vec::with_capacity(Self::CAPACITY),
         }
+    }
+
+    pub fn clear(&mut self) {
+        self.events.clear();
+    }
+
+    /// Adds an event after those at or before its sample (hosts send them in order; this
+    /// keeps the order if one does not). Returns false when it was dropped for room. No
+    /// allocation: the length never passes the capacity reserved.
+    pub fn push(&mut self, e: EngineEvent) -> bool {
+        let limit = match e {
+            EngineEvent::NoteOn { .. } => Self::NOTE_ON_LIMIT,
+            EngineEvent::NoteOff { .. } => Self::CAPACITY,
+        };
+        if self.events.len() >= limit {
+            return false;
+        }
+        let at = self.events.partition_point(|x| x.sample() <= e.sample());
+        self.events.insert(at, e);
+        true
+    }
+
+    pub fn as_slice(&self) -> &[EngineEvent] {
+        &self.events
+    }
+}
+
+impl Default for InputNotes {
+    fn default() -> Self {
+        InputNotes::new()
     }
 }
 
@@ -68,7 +86,8 @@ pub struct Player {
     last_seed: u64,
     last_reset: bool,
     last_bypass: bool,
-    host_notes: HostNotes,
+    /// The notes the host has been sent a note-on for and no note-off yet.
+    host_notes: NoteSet,
     /// End every note in `host_notes` at the start of the next buffer.
     flush_pending: bool,
 }
@@ -83,7 +102,7 @@ impl Player {
             last_seed: seed,
             last_reset: false,
             last_bypass: false,
-            host_notes: HostNotes::default(),
+            host_notes: NoteSet::default(),
             flush_pending: false,
         }
     }
@@ -124,7 +143,7 @@ impl Player {
     }
 
     /// The notes the host has sounding.
-    pub fn host_notes(&self) -> &HostNotes {
+    pub fn host_notes(&self) -> &NoteSet {
         &self.host_notes
     }
 
@@ -158,27 +177,49 @@ impl Player {
     }
 
     /// Audio thread: reacts to the controls' edges, then renders one buffer of `frames`
-    /// samples. `send` passes an event to the host and returns whether it was taken; the
-    /// record of sounding notes follows what was taken. No allocation, bounded work.
+    /// samples, hearing the musician's `input` (in time order, each before `frames`) and,
+    /// with Thru, passing it on in time order with the rest. `send` passes an event to the
+    /// host and returns whether it was taken; the record of sounding notes follows what was
+    /// taken. No allocation, bounded work.
     pub fn process(
         &mut self,
         frames: u32,
         transport: &Transport,
         controls: &PlayerControls,
+        input: &[EngineEvent],
         send: &mut impl FnMut(EngineEvent) -> bool,
     ) {
         if self.flush_pending {
             self.end_host_notes(send);
         }
-        let notes = &mut self.host_notes;
-        let mut out = |e: EngineEvent| {
+        let mut notes = std::mem::take(&mut self.host_notes);
+        let mut pass = |e: EngineEvent| {
             if send(e) {
                 match e {
-                    EngineEvent::NoteOn { pitch, channel, .. } => notes.note_on(channel, pitch),
-                    EngineEvent::NoteOff { pitch, channel, .. } => notes.note_off(channel, pitch),
+                    EngineEvent::NoteOn { pitch, channel, .. } => notes.insert(channel, pitch),
+                    EngineEvent::NoteOff { pitch, channel, .. } => notes.remove(channel, pitch),
                 }
             }
         };
+        let mut thru = input.iter().copied().filter(|_| controls.thru).peekable();
+        self.render(frames, transport, controls, input, &mut |e| {
+            while let Some(t) = thru.next_if(|t| t.sample() < e.sample()) {
+                pass(t);
+            }
+            pass(e);
+        });
+        thru.for_each(pass);
+        self.host_notes = notes;
+    }
+
+    fn render(
+        &mut self,
+        frames: u32,
+        transport: &Transport,
+        controls: &PlayerControls,
+        input: &[EngineEvent],
+        out: &mut impl FnMut(EngineEvent),
+    ) {
         let Some(bank) = self.bank.as_mut() else {
             return;
         };
@@ -189,10 +230,10 @@ impl Player {
                 bank.engine_index(controls.slot),
             );
             if let Some(engine) = bank.engines.get_mut(old) {
-                engine.all_notes_off(0, &mut out);
+                engine.all_notes_off(0, out);
             }
             if let Some(engine) = bank.engines.get_mut(new) {
-                engine.reset(seed, &mut out);
+                engine.reset(seed, out);
             }
             self.slot = controls.slot;
             self.last_seed = seed;
@@ -202,19 +243,19 @@ impl Player {
             return;
         };
         if seed != self.last_seed || (controls.reset && !self.last_reset) {
-            engine.reset(seed, &mut out);
+            engine.reset(seed, out);
             self.last_seed = seed;
         }
         self.last_reset = controls.reset;
         if controls.bypass {
             if !self.last_bypass {
-                engine.all_notes_off(0, &mut out);
+                engine.all_notes_off(0, out);
             }
             self.last_bypass = true;
             return;
         }
         self.last_bypass = false;
-        engine.process(frames, transport, &controls.engine, &mut out);
+        engine.process_with_input(frames, transport, &controls.engine, input, out);
     }
 }
 
@@ -225,12 +266,12 @@ mod tests {
 
     #[test]
     fn host_notes_drain_every_note_once() {
-        let mut notes = HostNotes::default();
-        notes.note_on(0, 60);
-        notes.note_on(15, 127);
-        notes.note_on(3, 0);
-        notes.note_on(3, 5);
-        notes.note_off(3, 5);
+        let mut notes = NoteSet::default();
+        notes.insert(0, 60);
+        notes.insert(15, 127);
+        notes.insert(3, 0);
+        notes.insert(3, 5);
+        notes.remove(3, 5);
         let mut seen = Vec::new();
         notes.drain(|c, p| seen.push((c, p)));
         assert_eq!(seen, [(0, 60), (3, 0), (15, 127)]);
@@ -256,6 +297,7 @@ mod tests {
             seed: 3,
             reset: false,
             bypass: false,
+            thru: false,
             engine: EngineParams::default(),
         }
     }
@@ -299,10 +341,11 @@ mod tests {
                     ..Default::default()
                 };
                 let (clock, refuse, events) = (self.clock, self.refuse, &mut self.events);
-                self.player.process(512, &transport, controls, &mut |e| {
-                    events.push((clock, e));
-                    !refuse
-                });
+                self.player
+                    .process(512, &transport, controls, &[], &mut |e| {
+                        events.push((clock, e));
+                        !refuse
+                    });
                 self.clock += 512;
                 self.position += 512.0 / 24_000.0;
             }
@@ -411,6 +454,88 @@ mod tests {
             .filter(|(_, e)| matches!(e, EngineEvent::NoteOff { sample: 0, .. }))
             .count();
         assert!(offs >= sounding, "{offs} note-offs for {sounding} notes");
+    }
+
+    /// Thru passes every input note at its sample, in time order with the player's own;
+    /// without it none comes out.
+    #[test]
+    fn thru_passes_the_input_in_time_order() {
+        let mut input = InputNotes::new();
+        let on = |sample, pitch| EngineEvent::NoteOn {
+            sample,
+            pitch,
+            velocity: 64,
+            channel: 2,
+        };
+        let off = |sample, pitch| EngineEvent::NoteOff {
+            sample,
+            pitch,
+            channel: 2,
+        };
+        // Out of order on purpose, and two events at one sample keep their order.
+        for e in [
+            on(300, 40),
+            off(10, 41),
+            on(511, 42),
+            off(300, 40),
+            on(0, 43),
+        ] {
+            assert!(input.push(e));
+        }
+        let expected = [
+            on(0, 43),
+            off(10, 41),
+            on(300, 40),
+            off(300, 40),
+            on(511, 42),
+        ];
+        assert_eq!(input.as_slice(), expected);
+        for thru in [true, false] {
+            let mut player = Player::new(3);
+            player.activate(&shipped(), 48_000.0, &controls(0), &mut |_| {});
+            let c = PlayerControls {
+                thru,
+                ..controls(0)
+            };
+            let transport = Transport {
+                playing: true,
+                tempo_bpm: Some(120.0),
+                position_beats: Some(0.0),
+                ..Default::default()
+            };
+            let mut sent = Vec::new();
+            player.process(512, &transport, &c, input.as_slice(), &mut |e| {
+                sent.push(e);
+                true
+            });
+            let passed: Vec<_> = sent.iter().filter(|e| e.channel() == 2).copied().collect();
+            let own = sent.iter().filter(|e| e.channel() == 0).count();
+            assert!(own > 0, "the player's own first note");
+            assert!(sent.windows(2).all(|w| w[0].sample() <= w[1].sample()));
+            assert_eq!(passed, if thru { &expected[..] } else { &[] });
+        }
+    }
+
+    #[test]
+    fn input_keeps_room_for_note_offs() {
+        let mut input = InputNotes::new();
+        let on = EngineEvent::NoteOn {
+            sample: 0,
+            pitch: 60,
+            velocity: 64,
+            channel: 0,
+        };
+        let off = EngineEvent::NoteOff {
+            sample: 1,
+            pitch: 60,
+            channel: 0,
+        };
+        let ons = (0..InputNotes::CAPACITY).filter(|_| input.push(on)).count();
+        assert_eq!(ons, InputNotes::NOTE_ON_LIMIT);
+        let offs = (0..InputNotes::CAPACITY)
+            .filter(|_| input.push(off))
+            .count();
+        assert_eq!(offs, InputNotes::CAPACITY - InputNotes::NOTE_ON_LIMIT);
     }
 
     #[test]

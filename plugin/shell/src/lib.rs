@@ -16,7 +16,7 @@ mod state_repair;
 pub use params::DeepMidiParams;
 
 use deepmidi_engine::catalogue::{self, BuiltinModel, ModelEntry, ModelNames};
-use deepmidi_engine::player::Player;
+use deepmidi_engine::player::{InputNotes, Player};
 use deepmidi_engine::realtime::{EngineEvent, Transport};
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
@@ -40,6 +40,8 @@ pub struct DeepMidi {
     params: Arc<DeepMidiParams>,
     models: Vec<ModelEntry>,
     player: Player,
+    /// The musician's notes of the buffer being processed (allocated once).
+    input: InputNotes,
     /// Set after the engine panicked: the plugin stays silent until reactivated.
     failed: bool,
 }
@@ -50,6 +52,7 @@ impl Default for DeepMidi {
         let params = Arc::new(DeepMidiParams::new(ModelNames::new(&models)));
         DeepMidi {
             player: Player::new(params.seed()),
+            input: InputNotes::new(),
             params,
             models,
             failed: false,
@@ -79,6 +82,45 @@ fn send(context: &mut impl ProcessContext<DeepMidi>, event: EngineEvent) -> bool
         },
     };
     context.try_send_event(note).is_ok()
+}
+
+/// The engine's view of a note the host sent in, its timing kept inside the buffer; `None`
+/// for every other event. A note-on of velocity 0 is a note-off, as in MIDI.
+/// A note for any key (a CLAP wildcard) is not one the engine can hear; any channel is the
+/// first.
+fn engine_input(event: PluginNoteEvent<DeepMidi>, frames: u32) -> Option<EngineEvent> {
+    let last = frames.saturating_sub(1);
+    match event {
+        NoteEvent::NoteOn {
+            timing,
+            channel,
+            key,
+            velocity,
+            ..
+        } if velocity > 0.0 => Some(EngineEvent::NoteOn {
+            sample: timing.min(last),
+            pitch: key.number()? & 127,
+            velocity: (velocity * 127.0).round().clamp(1.0, 127.0) as u8,
+            channel: channel.number().unwrap_or(0) & 15,
+        }),
+        NoteEvent::NoteOn {
+            timing,
+            channel,
+            key,
+            ..
+        }
+        | NoteEvent::NoteOff {
+            timing,
+            channel,
+            key,
+            ..
+        } => Some(EngineEvent::NoteOff {
+            sample: timing.min(last),
+            pitch: key.number()? & 127,
+            channel: channel.number().unwrap_or(0) & 15,
+        }),
+        _ => None,
+    }
 }
 
 /// The engine's view of the host's transport.
@@ -111,7 +153,8 @@ impl Plugin for DeepMidi {
         main_output_channels: NonZeroU32::new(2),
         ..AudioIOLayout::const_default()
     }];
-    const MIDI_INPUT: MidiConfig = MidiConfig::None;
+    // Notes in: what Listen hears and Thru passes on.
+    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
     const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
@@ -178,12 +221,20 @@ impl Plugin for DeepMidi {
             channel.fill(0.0);
         }
         let frames = buffer.samples() as u32;
+        self.input.clear();
+        while let Some(event) = context.next_event() {
+            if let Some(note) = engine_input(event, frames) {
+                self.input.push(note);
+            }
+        }
         if !self.failed {
             let controls = self.params.controls();
             let transport = engine_transport(context.transport());
-            let player = &mut self.player;
+            let (player, input) = (&mut self.player, self.input.as_slice());
             let rendered = catch_unwind(AssertUnwindSafe(|| {
-                player.process(frames, &transport, &controls, &mut |e| send(context, e))
+                player.process(frames, &transport, &controls, input, &mut |e| {
+                    send(context, e)
+                })
             }));
             if rendered.is_err() {
                 // The engine's state can't be trusted any more: stop using it (until the next

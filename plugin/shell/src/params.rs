@@ -5,7 +5,7 @@ use super::state::ModelChoice;
 use deepmidi_engine::catalogue::ModelNames;
 use deepmidi_engine::harmony::{parse_note, parse_root, NoteName, PitchClass, PitchLock, Scale};
 use deepmidi_engine::player::PlayerControls;
-use deepmidi_engine::realtime::EngineParams;
+use deepmidi_engine::realtime::{AnswerLength, EngineParams, Listening};
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
@@ -38,6 +38,16 @@ pub struct DeepMidiParams {
     pub seed: IntParam,
     #[id = "sync"]
     pub sync_to_bar: BoolParam,
+    #[id = "listen"]
+    pub listen: BoolParam,
+    /// Beats of silence before the answer.
+    #[id = "after"]
+    pub answer_after: FloatParam,
+    /// `AnswerLength::index`: bars, then "until I play".
+    #[id = "answer"]
+    pub answer_length: IntParam,
+    #[id = "thru"]
+    pub thru: BoolParam,
     /// Index into the model list; shows the model's name.
     #[id = "model"]
     pub model: IntParam,
@@ -69,6 +79,32 @@ fn note(name: &str, default: u8) -> IntParam {
     .with_string_to_value(Arc::new(|s| parse_note(s).ok().map(i32::from)))
 }
 
+/// Answer Length's text: "1 bar", "4 bars", "Until I play".
+fn answer_length_text(index: i32) -> String {
+    match AnswerLength::from_index(index.clamp(0, 255) as u8) {
+        AnswerLength::Bars(1) => "1 bar".to_owned(),
+        AnswerLength::Bars(n) => format!("{n} bars"),
+        AnswerLength::UntilIPlay => "Until I play".to_owned(),
+    }
+}
+
+/// Reads "4", "4 bars" or anything starting with "until" (any case).
+fn parse_answer_length(text: &str) -> Option<i32> {
+    let text = text.trim().to_lowercase();
+    if text.starts_with("until") {
+        return Some(i32::from(AnswerLength::UNTIL_I_PLAY_INDEX));
+    }
+    let bars: u8 = text
+        .trim_end_matches("bars")
+        .trim_end_matches("bar")
+        .trim()
+        .parse()
+        .ok()?;
+    (1..=AnswerLength::MAX_BARS)
+        .contains(&bars)
+        .then_some(i32::from(bars))
+}
+
 /// The skew that puts a tempo scale of 1 in the middle of the 0.25–4 knob.
 fn tempo_scale_skew() -> f32 {
     0.5f32.ln() / ((1.0 - 0.25) / (4.0 - 0.25f32)).ln()
@@ -83,6 +119,7 @@ impl DeepMidiParams {
         let model_choice = ModelChoice::new(names);
         let defaults = EngineParams::default();
         let lock = defaults.lock;
+        let listening = Listening::default();
         DeepMidiParams {
             temperature: temperature("Temperature", defaults.temperature),
             rhythm_temperature: temperature("Rhythm Temperature", defaults.rhythm_temperature),
@@ -150,6 +187,36 @@ impl DeepMidiParams {
             ),
             seed: IntParam::new("Seed", 1, IntRange::Linear { min: 0, max: 65535 }),
             sync_to_bar: BoolParam::new("Sync to Bar", defaults.sync_to_bar),
+            listen: BoolParam::new("Listen", defaults.listen.is_some()),
+            answer_after: FloatParam::new(
+                "Answer After",
+                listening.answer_after as f32,
+                FloatRange::Linear {
+                    min: Listening::MIN_AFTER as f32,
+                    max: Listening::MAX_AFTER as f32,
+                },
+            )
+            .with_step_size(0.25)
+            .with_value_to_string(Arc::new(|v| format!("{v:.2} beats")))
+            .with_string_to_value(Arc::new(|s| {
+                s.trim()
+                    .trim_end_matches("beats")
+                    .trim_end_matches("beat")
+                    .trim()
+                    .parse()
+                    .ok()
+            })),
+            answer_length: IntParam::new(
+                "Answer Length",
+                i32::from(listening.answer_length.index()),
+                IntRange::Linear {
+                    min: 1,
+                    max: i32::from(AnswerLength::UNTIL_I_PLAY_INDEX),
+                },
+            )
+            .with_value_to_string(Arc::new(answer_length_text))
+            .with_string_to_value(Arc::new(parse_answer_length)),
+            thru: BoolParam::new("Thru", false),
             model: IntParam::new(
                 "Model",
                 0,
@@ -175,6 +242,7 @@ impl DeepMidiParams {
             seed: self.seed(),
             reset: self.reset.value(),
             bypass: self.bypass.value(),
+            thru: self.thru.value(),
             engine: EngineParams {
                 temperature: self.temperature.value().clamp(0.0, 2.0),
                 rhythm_temperature: self.rhythm_temperature.value().clamp(0.0, 2.0),
@@ -189,6 +257,13 @@ impl DeepMidiParams {
                 velocity: self.velocity.value().clamp(1, 127) as u8,
                 channel: (self.channel.value().clamp(1, 16) - 1) as u8,
                 sync_to_bar: self.sync_to_bar.value(),
+                listen: self.listen.value().then(|| Listening {
+                    answer_after: f64::from(self.answer_after.value())
+                        .clamp(Listening::MIN_AFTER, Listening::MAX_AFTER),
+                    answer_length: AnswerLength::from_index(
+                        self.answer_length.value().clamp(1, 255) as u8,
+                    ),
+                }),
             },
         }
     }
@@ -252,6 +327,38 @@ mod tests {
         assert_eq!(text(&p.lowest, 60), "C4");
         assert_eq!(plain(&p.highest, "C#4"), Some(61));
         assert_eq!(plain(&p.highest, "H4"), None);
+    }
+
+    #[test]
+    fn listen_parameters_show_and_read_text() {
+        let p = DeepMidiParams::new(ModelNames::default());
+        assert_eq!(p.controls().engine.listen, None);
+        assert!(!p.controls().thru);
+        let length = &p.answer_length;
+        let text =
+            |plain: i32| length.normalized_value_to_string(length.preview_normalized(plain), false);
+        assert_eq!(text(1), "1 bar");
+        assert_eq!(text(4), "4 bars");
+        assert_eq!(text(17), "Until I play");
+        let plain = |s: &str| {
+            length
+                .string_to_normalized_value(s)
+                .map(|v| length.preview_plain(v))
+        };
+        assert_eq!(plain("4"), Some(4));
+        assert_eq!(plain("16 bars"), Some(16));
+        assert_eq!(plain("until I play again"), Some(17));
+        assert_eq!(plain("17"), None);
+        assert_eq!(plain("0"), None);
+        let after = &p.answer_after;
+        assert_eq!(after.to_string(), "2.00 beats");
+        let beats = |s: &str| {
+            after
+                .string_to_normalized_value(s)
+                .map(|v| after.preview_plain(v))
+        };
+        assert_eq!(beats("0.5"), Some(0.5));
+        assert_eq!(beats("8 beats"), Some(8.0));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! buffer, so no buffer pays for a whole chord's worth of model steps.
 
 use super::generator::{EventGenerator, Steering};
+use super::listener::{Listener, Listening, Turn, CHORD_WINDOW_SECONDS, FEED_STEPS_PER_BUFFER};
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
 use crate::corpus::Meter;
 use crate::harmony::PitchLock;
@@ -45,8 +46,10 @@ pub struct EngineParams {
     pub velocity: u8,
     /// MIDI channel, 0-based.
     pub channel: u8,
-    /// Start on the next bar line instead of the next beat.
+    /// Start on the next bar line instead of the next beat (and answer on one).
     pub sync_to_bar: bool,
+    /// Call and response with the musician's notes; `None`: play on without listening.
+    pub listen: Option<Listening>,
 }
 
 impl EngineParams {
@@ -85,6 +88,7 @@ impl Default for EngineParams {
             velocity: 90,
             channel: 0,
             sync_to_bar: false,
+            listen: None,
         }
     }
 }
@@ -188,6 +192,13 @@ pub struct Engine {
     bars: Bars,
     /// Samples processed since construction.
     clock: i64,
+    /// The musician's notes and whose turn it is.
+    listener: Listener,
+    /// Whether the latest buffer listened.
+    listening: bool,
+    /// The beat of the latest onset the networks heard or played, while the timeline has
+    /// not jumped since: what the gap to the next one is counted from.
+    last_onset: Option<f64>,
 }
 
 impl Engine {
@@ -201,6 +212,9 @@ impl Engine {
             anchor: None,
             bars: Bars::default(),
             clock: 0,
+            listener: Listener::new(),
+            listening: false,
+            last_onset: None,
         })
     }
 
@@ -234,6 +248,8 @@ impl Engine {
         self.generator.reset(seed);
         self.anchor = None;
         self.next_onset = None;
+        self.listener.forget();
+        self.last_onset = None;
     }
 
     /// Works out this buffer's place on the timeline; returns `None` while stopped.
@@ -268,8 +284,15 @@ impl Engine {
             // Half a sample: a start rounded to the sample grid is still on its beat.
             let hair = 0.5 / anchor.samples_per_beat;
             engine.anchor = Some(anchor);
-            let onset = next_boundary(position, transport, params.sync_to_bar, hair);
-            engine.schedule(onset, params);
+            engine.last_onset = None;
+            if params.listen.is_some() {
+                // A silence the musician began before the jump goes on from here.
+                engine.next_onset = None;
+                engine.listener.restart(position);
+            } else {
+                let onset = next_boundary(position, transport, params.sync_to_bar, hair);
+                engine.schedule(onset, params);
+            }
         };
         match self.anchor {
             None => restart(self, host_position.unwrap_or(0.0)),
@@ -322,18 +345,194 @@ impl Engine {
         params: &EngineParams,
         out: &mut impl FnMut(EngineEvent),
     ) {
-        if let Some(anchor) = self.follow_transport(transport, params, out) {
-            match self.loop_end(frames, &anchor, transport) {
-                Some((sample, beat)) => {
-                    self.emit_due(sample, beat, &anchor, params, out);
-                    self.all_notes_off(sample.min(frames.saturating_sub(1)), out);
+        self.process_with_input(frames, transport, params, &[], out);
+    }
+
+    /// [`Engine::process`], hearing the musician's notes: `input` in time order, each with
+    /// `sample < frames`. With `params.listen` off, only which notes are held is kept.
+    pub fn process_with_input(
+        &mut self,
+        frames: u32,
+        transport: &Transport,
+        params: &EngineParams,
+        input: &[EngineEvent],
+        out: &mut impl FnMut(EngineEvent),
+    ) {
+        self.follow_listen_switch(params, out);
+        match self.follow_transport(transport, params, out) {
+            Some(anchor) => {
+                let loop_end = self.loop_end(frames, &anchor, transport);
+                let (end, end_beat) = loop_end.unwrap_or((frames, f64::INFINITY));
+                for e in input {
+                    let at = e.sample().min(frames.saturating_sub(1));
+                    self.render(at.min(end), end_beat, &anchor, transport, params, out);
+                    self.take_input(e, at, &anchor, params, out);
                 }
-                None => self.emit_due(frames, f64::INFINITY, &anchor, params, out),
+                self.render(end, end_beat, &anchor, transport, params, out);
+                if loop_end.is_some() {
+                    self.all_notes_off(end.min(frames.saturating_sub(1)), out);
+                }
+            }
+            // Stopped: nothing is placed on a timeline, but held notes are followed.
+            None => input.iter().for_each(|e| self.listener.follow_held(e)),
+        }
+        let window = self.chord_window();
+        self.listener
+            .close_before(self.clock + i64::from(frames), window);
+        self.feed(params, false);
+        if !matches!(
+            (params.listen, self.listener.turn),
+            (Some(_), Turn::Listening { .. })
+        ) {
+            // Prepare ahead: at most one step of each network per buffer.
+            self.generator.work(&params.steering());
+        }
+        self.clock += i64::from(frames);
+    }
+
+    /// Listen switched on: silence, and wait for the musician. Off: play on from the next
+    /// beat (or bar), as when the transport starts.
+    fn follow_listen_switch(&mut self, params: &EngineParams, out: &mut impl FnMut(EngineEvent)) {
+        let on = params.listen.is_some();
+        if on == self.listening {
+            return;
+        }
+        self.listening = on;
+        self.all_notes_off(0, out);
+        self.next_onset = None;
+        self.listener.wait();
+        if !on {
+            self.anchor = None;
+        }
+    }
+
+    /// Renders up to sample `until` of this buffer, whoever's turn it is; onsets only
+    /// before beat `onsets_before`.
+    fn render(
+        &mut self,
+        until: u32,
+        onsets_before: f64,
+        anchor: &Anchor,
+        transport: &Transport,
+        params: &EngineParams,
+        out: &mut impl FnMut(EngineEvent),
+    ) {
+        let Some(listen) = params.listen else {
+            return self.emit_due(until, onsets_before, anchor, params, out);
+        };
+        let clock = self.clock;
+        let due = |beat: f64| anchor.sample_of(beat) - clock < i64::from(until);
+        match self.listener.turn {
+            Turn::Listening {
+                silent_since: Some(silent),
+            } => {
+                let hair = 0.5 / anchor.samples_per_beat;
+                let at = next_boundary(
+                    silent + listen.answer_after,
+                    transport,
+                    params.sync_to_bar,
+                    hair,
+                );
+                if at < onsets_before && due(at) {
+                    self.start_answer(at, &listen, params);
+                    return self.render(until, onsets_before, anchor, transport, params, out);
+                }
+                // The musician's turn: only the answer's last notes end.
+                self.emit_due(until, f64::NEG_INFINITY, anchor, params, out);
+            }
+            Turn::Listening { silent_since: None } => {
+                self.emit_due(until, f64::NEG_INFINITY, anchor, params, out)
+            }
+            Turn::Answering { ends } => {
+                let ends = ends.unwrap_or(f64::INFINITY);
+                self.emit_due(until, onsets_before.min(ends), anchor, params, out);
+                if due(ends) {
+                    self.listener.wait();
+                    self.next_onset = None;
+                }
             }
         }
-        // Prepare ahead: at most one step of each network per buffer.
-        self.generator.work(&params.steering());
-        self.clock += i64::from(frames);
+    }
+
+    /// The answer starts at beat `at`, from the state the musician left.
+    fn start_answer(&mut self, at: f64, listen: &Listening, params: &EngineParams) {
+        self.feed(params, true);
+        if let Some(last) = self.last_onset {
+            let gap = self.gap_steps(last, at, params);
+            self.generator.resume_after(gap);
+        }
+        let length = listen.answer_length.beats(self.bars.meter.bar_quarters());
+        self.listener.turn = Turn::Answering {
+            ends: length.map(|beats| at + beats),
+        };
+        self.schedule(at, params);
+    }
+
+    /// A note from the musician at `sample` of this buffer. A note-on while answering ends
+    /// the answer's notes right there.
+    fn take_input(
+        &mut self,
+        e: &EngineEvent,
+        sample: u32,
+        anchor: &Anchor,
+        params: &EngineParams,
+        out: &mut impl FnMut(EngineEvent),
+    ) {
+        let clock = self.clock + i64::from(sample);
+        let beat = anchor.beat_at(clock);
+        match *e {
+            EngineEvent::NoteOn { pitch, channel, .. } if params.listen.is_some() => {
+                if let Turn::Answering { .. } = self.listener.turn {
+                    self.all_notes_off(sample, out);
+                    self.next_onset = None;
+                }
+                let grid = self.generator.tables().grid;
+                let position = self.bars.position(beat, params.stretch(), &grid);
+                let window = self.chord_window();
+                self.listener
+                    .note_on(channel, pitch, clock, beat, position, window);
+            }
+            EngineEvent::NoteOn { .. } => self.listener.follow_held(e),
+            EngineEvent::NoteOff { pitch, channel, .. } => {
+                self.listener.note_off(channel, pitch, beat)
+            }
+        }
+    }
+
+    /// [`CHORD_WINDOW_SECONDS`] in samples.
+    fn chord_window(&self) -> i64 {
+        ((CHORD_WINDOW_SECONDS * self.sample_rate).round() as i64).max(1)
+    }
+
+    /// Feeds the musician's finished onsets through the networks, at most
+    /// [`FEED_STEPS_PER_BUFFER`] steps; with `everything` (an answer starts), every onset
+    /// heard, the open one too.
+    fn feed(&mut self, params: &EngineParams, everything: bool) {
+        if everything {
+            self.listener.close();
+        }
+        let mut steps = 0;
+        while let Some(onset) = self.listener.front() {
+            steps += self.generator.steps_to_hear(&onset.chord);
+            if steps > FEED_STEPS_PER_BUFFER && !everything {
+                break;
+            }
+            let onset = *onset;
+            self.listener.pop();
+            let gap = self
+                .last_onset
+                .map(|last| self.gap_steps(last, onset.beat, params));
+            self.generator.listen(&onset.chord, gap, onset.position);
+            self.last_onset = Some(onset.beat);
+        }
+    }
+
+    /// The grid steps from one onset to a later one, as the model counts them (tempo scale
+    /// undone), at least one: two onsets are never one.
+    fn gap_steps(&self, from: f64, to: f64, params: &EngineParams) -> u32 {
+        let grid = self.generator.tables().grid;
+        let steps = ((to - from) / params.stretch() * f64::from(grid.steps_per_quarter)).round();
+        steps.clamp(1.0, f64::from(grid.max_steps)) as u32
     }
 
     /// Plays what falls due before sample `until` of this buffer, onsets only before beat
@@ -410,6 +609,7 @@ impl Engine {
                 channel,
             });
         }
+        self.last_onset = Some(beat);
         self.schedule(beat + gap, params);
     }
 

@@ -235,6 +235,12 @@ impl EventGenerator {
 
     /// Runs one known step through both networks.
     fn hear(&mut self, note: u32, offset: u32, position: MetricPosition) {
+        self.hear_note(note, position);
+        self.heard.last_offset = offset;
+    }
+
+    /// Runs a known note through both networks; the gap after it is not known yet.
+    fn hear_note(&mut self, note: u32, position: MetricPosition) {
         let h = &mut self.heard;
         let step = StepInput {
             prev_note: h.last_note,
@@ -246,7 +252,69 @@ impl EventGenerator {
         self.offset.step(&step);
         h.note_before = h.last_note;
         h.last_note = note;
-        h.last_offset = offset;
+    }
+
+    /// Network steps [`EventGenerator::listen`] takes for `chord`: one, or one a note in
+    /// split mode.
+    pub fn steps_to_hear(&self, chord: &Chord) -> usize {
+        match self.tables.mode {
+            TokenMode::Chord => 1,
+            TokenMode::Split => chord.as_slice().len().max(1),
+        }
+    }
+
+    /// The musician played `chord` at `position`, `gap_steps` grid steps after the onset
+    /// before it (`None`: nothing came before). What was drawn ahead and not played is
+    /// forgotten; the networks hear the chord (the nearest the vocabulary has) as if they
+    /// had played it, lowest note first in split mode, as the corpus was read. The lock's
+    /// key finder hears it too.
+    pub fn listen(&mut self, chord: &Chord, gap_steps: Option<u32>, position: MetricPosition) {
+        self.discard_pending();
+        if let Some(steps) = gap_steps {
+            self.heard.last_offset = self.tables.nearest_offset(steps);
+        }
+        match self.tables.mode {
+            TokenMode::Chord => self.hear_note(self.tables.nearest_token(chord), position),
+            TokenMode::Split => {
+                let same_onset = self.tables.nearest_offset(0);
+                for (k, &pitch) in chord.as_slice().iter().enumerate() {
+                    if k > 0 {
+                        self.heard.last_offset = same_onset;
+                    }
+                    let mut single = Chord::default();
+                    single.insert(pitch);
+                    self.hear_note(self.tables.nearest_token(&single), position);
+                }
+            }
+        }
+        self.remember(*chord);
+        self.mark_start();
+    }
+
+    /// The next event comes `gap_steps` after the last onset heard or played (an answer
+    /// after the musician's silence), not where the network's own gap put it: what was
+    /// drawn ahead is forgotten, and the next draws read that gap.
+    pub fn resume_after(&mut self, gap_steps: u32) {
+        self.discard_pending();
+        self.heard.last_offset = self.tables.nearest_offset(gap_steps.max(1));
+        self.mark_start();
+    }
+
+    /// Steps back to before the pending event's first draw; it will be drawn afresh.
+    fn discard_pending(&mut self) {
+        if self.pending.begun() {
+            self.note.restore(&self.start.note);
+            self.offset.restore(&self.start.offset);
+            self.heard.clone_from(&self.start.heard);
+        }
+        self.pending = Pending::default();
+    }
+
+    /// Adds an onset's chord to what the lock listens to.
+    fn remember(&mut self, chord: Chord) {
+        let h = &mut self.heard;
+        h.recent[h.recent_next] = chord;
+        h.recent_next = (h.recent_next + 1) % KEY_WINDOW_ONSETS;
     }
 
     /// Keeps the stream as it is now, before the next event's first draw.
@@ -488,9 +556,7 @@ impl EventGenerator {
     pub fn next_event(&mut self, steering: &Steering) -> Event {
         self.finish(steering);
         let p = std::mem::take(&mut self.pending);
-        let h = &mut self.heard;
-        h.recent[h.recent_next] = p.chord;
-        h.recent_next = (h.recent_next + 1) % KEY_WINDOW_ONSETS;
+        self.remember(p.chord);
         self.mark_start();
         Event {
             chord: p.chord,

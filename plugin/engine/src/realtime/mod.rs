@@ -6,6 +6,7 @@
 pub mod dot;
 mod engine;
 mod generator;
+mod listener;
 mod lstm;
 mod sampler;
 mod tables;
@@ -14,6 +15,9 @@ mod timeline;
 pub use engine::{Bars, Engine, EngineEvent, EngineParams, Placement, MAX_NOTE_BEATS};
 pub use generator::{
     Event, EventGenerator, Steering, PRIMER_NOTES, PULL_IN_KEY, PULL_OUT_OF_KEY, TONIC_PULL,
+};
+pub use listener::{
+    AnswerLength, Listening, NoteSet, CHORD_WINDOW_SECONDS, FEED_STEPS_PER_BUFFER, HEARD_QUEUE,
 };
 pub use lstm::{LstmState, PackedLstm};
 pub use sampler::{sample_token, sample_token_where};

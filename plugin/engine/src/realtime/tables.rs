@@ -105,6 +105,19 @@ impl TokenTables {
         }
     }
 
+    /// The offset index whose gap is nearest `steps`, the shorter on a tie: a gap that
+    /// moves time (more than 0 steps) maps to one that does, 0 to a split chord's 0 if the
+    /// vocabulary has it. What the networks hear for a gap the musician played.
+    pub fn nearest_offset(&self, steps: u32) -> u32 {
+        (1..self.offset_steps.len())
+            .filter(|&i| (self.offset_steps[i] > 0) == (steps > 0))
+            .min_by_key(|&i| (self.offset_steps[i].abs_diff(steps), self.offset_steps[i]))
+            .or_else(|| {
+                (1..self.offset_steps.len()).min_by_key(|&i| self.offset_steps[i].abs_diff(steps))
+            })
+            .map_or(crate::tokens::UNKNOWN, |i| i as u32)
+    }
+
     /// The note index whose chord is `chord`, or else the nearest one: among chords of as
     /// many notes, the least total distance between their sorted pitches; with none of that
     /// size, the single note nearest the chord's top. What the networks hear for a chord
@@ -183,6 +196,14 @@ mod tests {
         // No two-note chords: the single note nearest the top one.
         assert_eq!(t.nearest_token(&chord(&[50, 61])), index(&[60]));
         assert_eq!(t.typical_gap, meta.offset_vocab.index_of(&12));
+        // Played gaps: the nearest that moves time, the shorter on a tie; 0 is a split
+        // chord's own.
+        let gap = |s: u32| meta.offset_vocab.index_of(&s);
+        assert_eq!(t.nearest_offset(1), gap(12));
+        assert_eq!(t.nearest_offset(18), gap(12));
+        assert_eq!(t.nearest_offset(19), gap(24));
+        assert_eq!(t.nearest_offset(500), gap(24));
+        assert_eq!(t.nearest_offset(0), gap(0));
         assert_eq!(
             t.chord_sets[index(&[60, 64, 67]) as usize],
             PitchSet::of(&[60, 64, 67])
