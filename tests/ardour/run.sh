@@ -18,6 +18,11 @@
 #                        --no-record (Ardour 7.3 drops a MIDI take cut by a locate): the notes
 #                        then come from the tap only ("tapnote" lines)
 #     --record / --no-record   force recording on track Rec on/off
+#     --phrase SPEC      a MIDI region on track Gen plays these notes into DeepMIDI:
+#                        "ONSET:LENGTH:PITCH,..." in session beats (channel 1, velocity 100);
+#                        made from a short take recorded first (not with --loop); the region's
+#                        notes are written as "phrase" lines
+#     --tap-input        put the tap right before DeepMIDI: it logs what the plugin hears
 #     --out FILE         note list (default: ./capture.txt)
 #     --plugin PATH      DeepMIDI.vst3 bundle (default: $DEEPMIDI_VST3 or
 #                        target/bundled/DeepMIDI.vst3 of this checkout)
@@ -41,7 +46,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BPM=120 BUFFER=1024 RATE=48000 BARS=16 LOOP="" LOCATE="" OUT="$PWD/capture.txt"
 PLUGIN="${DEEPMIDI_VST3:-$HERE/../../target/bundled/DeepMIDI.vst3}"
-KEEP=0 TAP=1 CYCLES=0 TIMEOUT=110 PARAMS="" RECORD=""
+KEEP=0 TAP=1 CYCLES=0 TIMEOUT=110 PARAMS="" RECORD="" PHRASE="" TAP_INPUT=0
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
@@ -58,6 +63,8 @@ while [ $# -gt 0 ]; do
     --plugin) PLUGIN="$2"; shift 2;;
     --keep) KEEP=1; shift;;
     --no-tap) TAP=0; shift;;
+    --phrase) PHRASE="$2"; shift 2;;
+    --tap-input) TAP_INPUT=1; shift;;
     --record) RECORD=1; shift;;
     --no-record) RECORD=0; shift;;
     --cycles) CYCLES=1; shift;;
@@ -122,6 +129,7 @@ fi
 export ARDOUR_TEST_SESSION_DIR="$W/session" ARDOUR_TEST_OUT="$W/capture.txt"
 export ARDOUR_TEST_BPM="$BPM" ARDOUR_TEST_BUFFER="$BUFFER" ARDOUR_TEST_RATE="$RATE" ARDOUR_TEST_BARS="$BARS"
 export ARDOUR_TEST_PARAMS="$PARAMS" ARDOUR_TEST_LOOP="$LOOP" ARDOUR_TEST_LOCATE="$LOCATE" ARDOUR_TEST_TAP="$TAP" ARDOUR_TEST_CYCLES="$CYCLES" ARDOUR_TEST_RECORD="$RECORD"
+export ARDOUR_TEST_PHRASE="$PHRASE" ARDOUR_TEST_TAP_INPUT="$TAP_INPUT"
 export ARDOUR_TEST_MODEL_NAMES="$(printf '%s|' "${MODELS[@]}")"
 set +e
 timeout -k 5 "$TIMEOUT" nice -n 10 /usr/bin/ardour7-lua "$HERE/session.lua" </dev/null >"$W/ardour.log" 2>&1

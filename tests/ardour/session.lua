@@ -1,6 +1,7 @@
 -- Headless Ardour 7 session script (run with ardour7-lua, see run_ardour_test.sh).
 -- Creates a session, puts DeepMIDI (VST3) on MIDI track A, routes A's MIDI out to
 -- record-armed MIDI track B, records, and writes B's recorded notes to ARDOUR_TEST_OUT.
+-- With a phrase, a MIDI region on track A plays it into DeepMIDI.
 -- Every setting comes from environment variables (ARDOUR_TEST_*), see run_ardour_test.sh.
 
 local function env (k, default)
@@ -49,9 +50,19 @@ local TIMEOUT     = tonumber (env ("ARDOUR_TEST_WAIT_TIMEOUT", "90"))
 local RECORD      = env ("ARDOUR_TEST_RECORD", LOCATE ~= "" and "0" or "1") == "1"
 local CYCLES      = env ("ARDOUR_TEST_CYCLES", "0") == "1"
 local START       = tonumber (env ("ARDOUR_TEST_START", "0"))   -- beat to roll from (no loop)
-if (LOCATE ~= "" or LOOP ~= "") and not TAP then
-	io.stderr:write ("ARDOUR-TEST-ERROR: --loop and --locate need the tap\n"); os.exit (2)
+-- notes of a MIDI region on track Gen, played into the plugin: "ONSET:LENGTH:PITCH,..." in
+-- session beats
+local PHRASE      = env ("ARDOUR_TEST_PHRASE", "")
+-- the tap right before the plugin (what it hears) instead of right after it
+local TAP_INPUT   = env ("ARDOUR_TEST_TAP_INPUT", "0") == "1"
+if (LOCATE ~= "" or LOOP ~= "" or PHRASE ~= "") and not TAP then
+	io.stderr:write ("ARDOUR-TEST-ERROR: --loop, --locate and --phrase need the tap\n"); os.exit (2)
 end
+if PHRASE ~= "" and LOOP ~= "" then
+	io.stderr:write ("ARDOUR-TEST-ERROR: no --phrase with --loop\n"); os.exit (2)
+end
+local GEN_INDEX, TAP_INDEX = 0, 1
+if TAP_INPUT then GEN_INDEX, TAP_INDEX = 1, 0 end
 
 if env ("ARDOUR_TEST_DEBUG") then set_debug_options (env ("ARDOUR_TEST_DEBUG")) end
 
@@ -128,8 +139,9 @@ if gen:isnil () or gen:to_insert ():plugin (0):name () ~= PLUGIN then die ("trac
 if TAP then
 	local tap = ARDOUR.LuaAPI.new_luaproc (Session, "DeepMIDI Test Tap")
 	if tap:isnil () then die ("cannot create Lua DSP 'DeepMIDI Test Tap' (is tap.lua in $XDG_CONFIG_HOME/ardour7/scripts?)") end
-	-- right after the instrument
-	if A:add_processor_by_index (tap, 1, nil, true) ~= 0 then die ("cannot add the tap after the plugin") end
+	-- right after the instrument (or right before it)
+	if A:add_processor_by_index (tap, TAP_INDEX, nil, true) ~= 0 then die ("cannot add the tap next to the plugin") end
+	gen = A:nth_plugin (GEN_INDEX)
 end
 
 -- loop range: Lua cannot create an auto-loop Location in Ardour 7.3, so add a range
@@ -169,7 +181,7 @@ if LOOP ~= "" then
 	open_session (false)
 	A = Session:route_by_name ("Gen")
 	B = Session:route_by_name ("Rec")
-	gen = A:nth_plugin (0)
+	gen = A:nth_plugin (GEN_INDEX)
 	local ll = Session:locations ():auto_loop_location ()
 	if not ll then die ("no loop range after reload") end
 	log ("loop range samples", ll:start ():samples (), ll:_end ():samples (), "beats", ll:start ():ticks () / TPB, ll:_end ():ticks () / TPB)
@@ -177,7 +189,7 @@ end
 
 local tap_shm = nil
 if TAP then
-	local p = A:nth_plugin (1)
+	local p = A:nth_plugin (TAP_INDEX)
 	if p:isnil () then die ("tap missing") end
 	tap_shm = p:to_insert ():plugin (0):to_luaproc ():shmem ()
 end
@@ -255,12 +267,129 @@ log ("Gen outputs: audio", aout:n_ports ():n_audio (), "midi", aout:n_ports ():n
 sleep (0.2)
 
 -------------------------------------------------------------------------------
--- record / play
+-- transport helpers
 -------------------------------------------------------------------------------
 local Bt = B:to_track ()
-if RECORD then
-	Bt:rec_enable_control ():set_value (1, PBD.GroupControlDisposition.NoGroup)
+
+local function locate_stopped (sample)
+	Session:request_locate (sample, false, ARDOUR.LocateTransportDisposition.MustStop, ARDOUR.TransportRequestSource.TRS_UI)
+	sleep (0.3)
+	if Session:transport_sample () ~= sample then die ("transport not at " .. sample .. " before roll: " .. Session:transport_sample ()) end
 end
+
+local function enable_record ()
+	Session:maybe_enable_record (false)
+	sleep (0.1)
+	if Session:record_status () ~= ARDOUR.Session.RecordState.Enabled then die ("global record did not enable") end
+end
+
+-- Rolls until the tap (or, without it, this script) stops the transport once `stop_after`
+-- samples have been played from `roll_sample`.
+local function roll_until_stopped (roll_sample, stop_after, recording)
+	Session:request_roll (ARDOUR.TransportRequestSource.TRS_UI)
+	local waited = 0
+	while not Session:transport_rolling () and waited < 10 do sleep (0.01); waited = waited + 0.01 end
+	if not Session:transport_rolling () then die ("transport did not start") end
+	if recording and not Session:actively_recording () then
+		sleep (0.05)
+		if not Session:actively_recording () then die ("rolling but not recording") end
+	end
+
+	-- A locate while rolling passes through stopped states, so "not rolling" alone is not
+	-- the end: with the tap wait for its stop request, then for a steady stop.
+	waited = 0
+	local still = 0
+	while still < 10 do
+		local done
+		if tap_shm then
+			done = tap_shm:atomic_get_int (3) == 1
+		else
+			if Session:transport_rolling () and Session:transport_sample () >= roll_sample + stop_after then
+				Session:request_stop (false, false, ARDOUR.TransportRequestSource.TRS_UI)
+			end
+			done = Session:transport_sample () >= roll_sample + stop_after
+		end
+		if done and Session:transport_stopped () then still = still + 1 else still = 0 end
+		sleep (0.01)
+		waited = waited + 0.01
+		if waited > TIMEOUT then die ("transport did not stop within " .. TIMEOUT .. " s") end
+	end
+end
+
+-- The capture becomes regions in the butler thread after the stop: waits for them, then
+-- disarms the session.
+local function wait_for_takes (playlist)
+	local waited = 0
+	while playlist:region_list ():size () == 0 and waited < 20 do sleep (0.05); waited = waited + 0.05 end
+	sleep (0.5)
+	Session:disable_record (false, false)
+	if playlist:region_list ():size () == 0 then die ("no region recorded on track Rec") end
+end
+
+-------------------------------------------------------------------------------
+-- phrase: a MIDI region on track Gen, played into the plugin from disk
+-------------------------------------------------------------------------------
+-- Lua cannot create a MIDI source in Ardour 7.3, but recording does: a short roll records
+-- one note that the tap sends, on track Rec; that take's notes are replaced by the phrase,
+-- and a copy of the region goes to track Gen's playlist at beat 0.
+local phrase = {} -- { onset_ticks, length_ticks, pitch }, in session ticks
+local phrase_region = nil
+if PHRASE ~= "" then
+	local phrase_end = 0
+	for item in PHRASE:gmatch ("[^,]+") do
+		local o, l, p = item:match ("^%s*([%d%.]+):([%d%.]+):(%d+)%s*$")
+		if not o or tonumber (p) > 127 then die ("bad phrase note '" .. item .. "' (want ONSET:LENGTH:PITCH, beats)") end
+		local n = { math.floor (tonumber (o) * TPB + 0.5), math.floor (tonumber (l) * TPB + 0.5), tonumber (p) }
+		if n[2] < 1 then die ("phrase note '" .. item .. "' has no length") end
+		phrase[#phrase + 1] = n
+		phrase_end = math.max (phrase_end, n[1] + n[2])
+	end
+	table.sort (phrase, function (x, y) if x[1] ~= y[1] then return x[1] < y[1] end return x[3] < y[3] end)
+
+	-- nothing but the region plays into the plugin
+	A:input ():disconnect_all (nil)
+
+	-- the take: as long as the phrase, and a beat
+	Bt:rec_enable_control ():set_value (1, PBD.GroupControlDisposition.NoGroup)
+	locate_stopped (0)
+	enable_record ()
+	local take_samples = beats_to_samples (math.ceil (phrase_end / TPB) + 1)
+	tap_shm:atomic_set_int (9, 1)
+	tap_shm:atomic_set_int (1, take_samples)
+	roll_until_stopped (0, take_samples, true)
+	local rec_playlist = Bt:playlist ()
+	wait_for_takes (rec_playlist)
+	if tap_shm:atomic_get_int (9) ~= 2 then die ("the tap sent no note to record") end
+	local take = nil
+	for r in rec_playlist:region_list ():iter () do take = r end
+	phrase_region = ARDOUR.RegionFactory.clone_region (take, true, false)
+	rec_playlist:remove_region (take)
+	take = nil
+	if rec_playlist:region_list ():size () ~= 0 then die ("the take is still on track Rec") end
+	-- a fresh start for the tap: counters and logs from zero
+	for _, i in ipairs ({ 0, 1, 2, 3, 7, 8, 9 }) do tap_shm:atomic_set_int (i, 0) end
+
+	-- the phrase replaces the take's notes; the model's times count from the source's
+	-- start, the region plays the source from its `start`
+	local model = phrase_region:to_midiregion ():model ()
+	local start_t = phrase_region:start ():ticks ()
+	local cmd = model:new_note_diff_command ("phrase")
+	for n in ARDOUR.LuaAPI.note_list (model):iter () do cmd:remove (n) end
+	for _, n in ipairs (phrase) do
+		cmd:add (ARDOUR.LuaAPI.new_noteptr (0, Temporal.Beats.ticks (start_t + n[1]), Temporal.Beats.ticks (n[2]), n[3], 100))
+	end
+	model:apply_command (Session, cmd)
+	phrase_region:set_length (Temporal.timecnt_t.from_ticks (phrase_end + TPB))
+	A:to_track ():playlist ():add_region (phrase_region, Temporal.timepos_t.from_ticks (0), 1, false)
+	sleep (0.2)
+	log ("phrase region on Gen: position_ticks", phrase_region:position ():ticks (), "start_ticks", start_t,
+		"length_ticks", phrase_region:length ():ticks (), "notes", #phrase)
+end
+
+-------------------------------------------------------------------------------
+-- record / play
+-------------------------------------------------------------------------------
+Bt:rec_enable_control ():set_value (RECORD and 1 or 0, PBD.GroupControlDisposition.NoGroup)
 
 local total_beats
 if LOOP ~= "" then
@@ -274,17 +403,10 @@ if LOOP ~= "" then
 	total_beats = loop_passes * (loop_e - loop_s)
 else
 	total_beats = BARS * 4
-	local start_sample = beats_to_samples (START)
-	Session:request_locate (start_sample, false, ARDOUR.LocateTransportDisposition.MustStop, ARDOUR.TransportRequestSource.TRS_UI)
-	sleep (0.3)
-	if Session:transport_sample () ~= start_sample then die ("transport not at " .. start_sample .. " before roll: " .. Session:transport_sample ()) end
+	locate_stopped (beats_to_samples (START))
 end
 
-if RECORD then
-	Session:maybe_enable_record (false)
-	sleep (0.1)
-	if Session:record_status () ~= ARDOUR.Session.RecordState.Enabled then die ("global record did not enable") end
-end
+if RECORD then enable_record () end
 
 local stop_after = beats_to_samples (total_beats)
 if tap_shm then
@@ -302,47 +424,12 @@ end
 local roll_sample = Session:transport_sample ()
 local wall_roll = os.time ()
 log ("rolling from sample", roll_sample, "; stop after", stop_after, "played samples =", total_beats, "beats; record", RECORD)
-Session:request_roll (ARDOUR.TransportRequestSource.TRS_UI)
-
-local waited = 0
-while not Session:transport_rolling () and waited < 10 do sleep (0.01); waited = waited + 0.01 end
-if not Session:transport_rolling () then die ("transport did not start") end
-if RECORD and not Session:actively_recording () then
-	sleep (0.05)
-	if not Session:actively_recording () then die ("rolling but not recording") end
-end
-
--- A locate while rolling passes through stopped states, so "not rolling" alone is not
--- the end: with the tap wait for its stop request, then for a steady stop.
-waited = 0
-local still = 0
-while still < 10 do
-	local done
-	if tap_shm then
-		done = tap_shm:atomic_get_int (3) == 1
-	else
-		if Session:transport_rolling () and Session:transport_sample () >= roll_sample + stop_after then
-			Session:request_stop (false, false, ARDOUR.TransportRequestSource.TRS_UI)
-		end
-		done = Session:transport_sample () >= roll_sample + stop_after
-	end
-	if done and Session:transport_stopped () then still = still + 1 else still = 0 end
-	sleep (0.01)
-	waited = waited + 0.01
-	if waited > TIMEOUT then die ("transport did not stop within " .. TIMEOUT .. " s") end
-end
+roll_until_stopped (roll_sample, stop_after, RECORD)
 local stopped_at = Session:transport_sample ()
 log ("stopped at sample", stopped_at, tap_shm and ("played " .. tap_shm:atomic_get_int (2)) or "")
 
--- the capture becomes regions in the butler thread after the stop
 local playlist = Bt:playlist ()
-if RECORD then
-	waited = 0
-	while playlist:region_list ():size () == 0 and waited < 20 do sleep (0.05); waited = waited + 0.05 end
-	sleep (0.5)
-	Session:disable_record (false, false)
-	if playlist:region_list ():size () == 0 then die ("no region recorded on track Rec") end
-end
+if RECORD then wait_for_takes (playlist) end
 
 -------------------------------------------------------------------------------
 -- 4. dump
@@ -358,6 +445,23 @@ w (string.format ("# rolled_from_sample=%d played_beats=%s stop_after_samples=%d
 w (string.format ("# latency: Gen signal=%d playback=%d out_port=%d; Rec signal=%d in_port=%d; worst_out=%d worst_in=%d",
 	A:signal_latency (), A:playback_latency (false), aout:latency (), B:signal_latency (), bin:latency (),
 	Session:worst_output_latency (), Session:worst_input_latency ()))
+
+if phrase_region then
+	-- the phrase as the region on track Gen holds it
+	w ("# phrase columns: pitch velocity channel(1-16) onset_ticks length_ticks (session position, 1920 ticks per beat)")
+	local pos_t, start_t, len_t = phrase_region:position ():ticks (), phrase_region:start ():ticks (), phrase_region:length ():ticks ()
+	local held = {}
+	for n in ARDOUR.LuaAPI.note_list (phrase_region:to_midiregion ():model ()):iter () do
+		local src_t = beats_ticks (n:time ())
+		if src_t >= start_t and src_t < start_t + len_t then
+			held[#held + 1] = { pos_t - start_t + src_t, beats_ticks (n:length ()), n:note (), n:velocity (), n:channel () }
+		end
+	end
+	table.sort (held, function (x, y) if x[1] ~= y[1] then return x[1] < y[1] end return x[3] < y[3] end)
+	for _, n in ipairs (held) do
+		w (string.format ("phrase %d %d %d %d %d", n[3], n[4], n[5] + 1, n[1], n[2]))
+	end
+end
 
 local total = 0
 if RECORD then
@@ -454,7 +558,7 @@ w ("# end")
 out:close ()
 log ("wrote", OUT, "recorded notes", total, "tap notes", ntap)
 
-A, B, Bt, gen, plug, playlist, aout, amidi, bin, tap_shm = nil
+A, B, Bt, gen, plug, playlist, aout, amidi, bin, tap_shm, phrase_region = nil
 collectgarbage (); collectgarbage ()
 Session:close ()
 print ("ARDOUR-TEST-OK")

@@ -6,7 +6,8 @@ ardour {
 	author      = "deepmidi-ardour",
 	description = [[Test helper: passes audio+MIDI through unchanged, logs every MIDI event
 with the transport sample of its cycle, and (when told through shared memory) requests a
-transport stop or a locate at an exact cycle boundary, counted in rolled samples.]]
+transport stop or a locate at an exact cycle boundary, counted in rolled samples; on request,
+sends one note of its own (to give a recording track something to record).]]
 }
 
 -- Shared memory layout (int32, 0-based index as used by atomic_*; the session script
@@ -15,6 +16,8 @@ transport stop or a locate at an exact cycle boundary, counted in rolled samples
 --   2 rolled samples so far            3 stop requested (1)
 --   4 locate when rolled >= this (0: never)   5 locate target sample   6 locate requested
 --   7 number of cycles logged          8 overflow (1 when a log filled up)
+--   9 send a note (1: in the next rolling cycle with no other MIDI, lasting that cycle;
+--     the tap sets it to 2 once sent)
 --   EV_BASE ..: events, EV_W ints each: transport_sample, rolled_at_cycle_start,
 --               time_in_cycle, offset, status, data1, data2
 --   CY_BASE ..: cycles while rolling, CY_W ints each: transport_sample, n_samples, rolled
@@ -72,6 +75,19 @@ function dsp_runmap (bufs, in_map, out_map, n_samples, offset)
 	end
 
 	if not rolling then return end
+
+	local ob = out_map:get (ARDOUR.DataType ("midi"), 0)
+	if shm:atomic_get_int (9) == 1 and n_samples > 1 and ob ~= ARDOUR.ChanMapping.Invalid then
+		local mb = bufs:get_midi (ob)
+		if mb:empty () then
+			for _, e in ipairs ({ { offset, 0x90, 100 }, { offset + n_samples - 1, 0x80, 0 } }) do
+				local ba = C.ByteVector ()
+				ba:add ({ e[2], 60, e[3] })
+				mb:push_back (e[1], Evoral.EventType.MIDI_EVENT, ba:size (), ba:to_array ())
+			end
+			shm:atomic_set_int (9, 2)
+		end
+	end
 
 	local ncy = shm:atomic_get_int (7)
 	if ncy < CY_MAX then

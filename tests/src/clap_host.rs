@@ -3,14 +3,15 @@
 //! note events from its output event list.
 
 use crate::capture::BufferEvent;
-use crate::host::PluginHost;
+use crate::host::{sort_for_sending, PluginHost};
 use crate::transport::TransportSnapshot;
+use clack_extensions::note_ports::PluginNotePorts;
 use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
     NoteOffEvent, NoteOnEvent, ParamValueEvent, TransportEvent, TransportFlags,
 };
-use clack_host::events::{EventFlags, EventHeader};
+use clack_host::events::{EventFlags, EventHeader, Match};
 use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 use std::ffi::{CStr, CString};
@@ -64,6 +65,9 @@ pub struct ClapHost {
     param_list: Vec<ParamEntry>,
     /// Parameter changes for the next buffer.
     pending: Vec<(ClapId, f64)>,
+    /// Note events for the next buffer, in sending order.
+    pending_notes: Vec<BufferEvent>,
+    note_ports: Option<PluginNotePorts>,
     in_events: EventBuffer,
     out_events: EventBuffer,
     audio: [Vec<f32>; 2],
@@ -98,6 +102,7 @@ impl ClapHost {
         let shared = instance.plugin_shared_handle();
         let params: PluginParams = shared.get_extension().expect("the params extension");
         let state: PluginState = shared.get_extension().expect("the state extension");
+        let note_ports: Option<PluginNotePorts> = shared.get_extension();
         let handle = instance.plugin_handle();
         let mut buffer = ParamInfoBuffer::new();
         let param_list = (0..params.count(&handle))
@@ -119,6 +124,8 @@ impl ClapHost {
             state,
             param_list,
             pending: Vec::new(),
+            pending_notes: Vec::new(),
+            note_ports,
             in_events: EventBuffer::with_capacity(64),
             out_events: EventBuffer::with_capacity(1024),
             audio: [Vec::new(), Vec::new()],
@@ -237,6 +244,16 @@ impl PluginHost for ClapHost {
             self.in_events
                 .push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
         }
+        for e in self.pending_notes.drain(..) {
+            let target = Pckn::new(0u16, u16::from(e.channel), u16::from(e.pitch), Match::All);
+            if e.on {
+                self.in_events
+                    .push(&NoteOnEvent::new(e.offset, target, e.velocity));
+            } else {
+                self.in_events
+                    .push(&NoteOffEvent::new(e.offset, target, e.velocity));
+            }
+        }
         self.out_events.clear();
         let transport = t.map(transport_event);
         let processor = self.processor.as_mut().expect("process while inactive");
@@ -296,6 +313,17 @@ impl PluginHost for ClapHost {
             .collect();
         self.main_thread_callback();
         events
+    }
+
+    fn send_notes(&mut self, events: &[BufferEvent]) {
+        self.pending_notes.extend_from_slice(events);
+        sort_for_sending(&mut self.pending_notes);
+    }
+
+    fn has_note_input(&mut self) -> bool {
+        self.note_ports
+            .as_ref()
+            .is_some_and(|ports| ports.count(&self.instance.plugin_handle(), true) > 0)
     }
 
     fn param_names(&mut self) -> Vec<String> {

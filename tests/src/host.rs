@@ -1,7 +1,7 @@
 //! What a scenario needs from a host, and a session that plays a host against the simulated
 //! transport while capturing what it sends.
 
-use crate::capture::{BufferEvent, Capture};
+use crate::capture::{BufferEvent, Capture, NoteEvent};
 use crate::transport::{SimTransport, TransportSnapshot};
 use rand::{Rng, SeedableRng};
 
@@ -20,6 +20,16 @@ pub trait PluginHost {
     /// Runs one buffer of `frames` samples; returns the note events the plugin sent.
     /// `None`: the host gives no transport at all.
     fn process(&mut self, frames: u32, transport: Option<&TransportSnapshot>) -> Vec<BufferEvent>;
+    /// Note events for the next `process` call only, at their offsets in that buffer, on the
+    /// plugin's first note input (channel and key as given, no note id). Hosts send them in
+    /// time order, note-offs before note-ons at the same offset. A plugin without a note
+    /// input never hears them: tests that play into the plugin check [`has_note_input`]
+    /// first.
+    ///
+    /// [`has_note_input`]: PluginHost::has_note_input
+    fn send_notes(&mut self, events: &[BufferEvent]);
+    /// Whether the plugin takes note input (a CLAP note input port, a VST3 event input bus).
+    fn has_note_input(&mut self) -> bool;
     /// The host's reset (CLAP `reset`; VST3 processing off and on again).
     fn reset(&mut self);
     fn param_names(&mut self) -> Vec<String>;
@@ -33,6 +43,12 @@ pub trait PluginHost {
     fn param_steps(&mut self, name: &str) -> Option<u32>;
     fn save_state(&mut self) -> Vec<u8>;
     fn load_state(&mut self, state: &[u8]) -> Result<(), String>;
+}
+
+/// Puts note events in the order hosts send them: by offset, note-offs before note-ons at
+/// the same offset (a note repeated on the next sample ends before it starts again).
+pub fn sort_for_sending(events: &mut [BufferEvent]) {
+    events.sort_by_key(|e| (e.offset, e.on));
 }
 
 /// Selects a model by name through the model parameter's value texts.
@@ -61,6 +77,33 @@ pub fn set_param_text(host: &mut dyn PluginHost, name: &str, text: &str) {
     host.set_param(name, v);
 }
 
+/// A note played into the plugin, in session samples.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InputNote {
+    /// The note-on's session sample (the capture's time base).
+    pub start: i64,
+    /// Samples from the note-on to the note-off (at least 1).
+    pub length: i64,
+    pub pitch: u8,
+    /// 0-based MIDI channel.
+    pub channel: u8,
+    /// 0–1.
+    pub velocity: f64,
+}
+
+impl InputNote {
+    /// A note on channel 1 (0-based 0) at velocity 100.
+    pub fn new(start: i64, length: i64, pitch: u8) -> InputNote {
+        InputNote {
+            start,
+            length,
+            pitch,
+            channel: 0,
+            velocity: 100.0 / 127.0,
+        }
+    }
+}
+
 /// A host instance playing along a simulated transport.
 pub struct Session<H> {
     pub host: H,
@@ -76,6 +119,10 @@ pub struct Session<H> {
     /// Where the transport jumped back at a loop end: the session clock at the jump, and
     /// the position it jumped to, in beats.
     pub loop_jumps: Vec<(i64, f64)>,
+    /// Note events scheduled for the plugin's input and not sent yet, in sending order.
+    input: Vec<NoteEvent>,
+    /// What the session sent to the plugin's input, in the capture's time base.
+    pub played_in: Capture,
 }
 
 impl<H: PluginHost> Session<H> {
@@ -95,6 +142,8 @@ impl<H: PluginHost> Session<H> {
             split_at_loop_end: false,
             no_transport: false,
             loop_jumps: Vec::new(),
+            input: Vec::new(),
+            played_in: Capture::default(),
         }
     }
 
@@ -118,6 +167,7 @@ impl<H: PluginHost> Session<H> {
                 Some(to_end) if self.split_at_loop_end => left.min(to_end),
                 _ => left,
             };
+            self.send_due_input(n);
             let snapshot = self.transport.snapshot();
             let transport = (!self.no_transport).then_some(&snapshot);
             let events = self.host.process(n, transport);
@@ -131,6 +181,72 @@ impl<H: PluginHost> Session<H> {
             }
             left -= n;
         }
+    }
+
+    /// Schedules notes for the plugin's input: every buffer gets the note-ons and note-offs
+    /// whose session sample falls in it, whatever the buffer sizes, with the ones already
+    /// scheduled. Panics on a note starting before the session clock or without length.
+    pub fn schedule_input(&mut self, notes: &[InputNote]) {
+        for n in notes {
+            assert!(
+                n.start >= self.clock && n.length >= 1,
+                "{n:?}: notes start at or after the session clock ({}) and last a sample or more",
+                self.clock
+            );
+            let event = |time, on| NoteEvent {
+                time,
+                pitch: n.pitch,
+                channel: n.channel,
+                velocity: n.velocity,
+                on,
+            };
+            self.input.push(event(n.start, true));
+            self.input.push(event(n.start + n.length, false));
+        }
+        self.input.sort_by_key(|e| (e.time, e.on));
+    }
+
+    /// A melody of (onset, length, pitch), onset and length in beats of the song position,
+    /// as session samples, rounded to the nearest sample. Counted at the current tempo from
+    /// the current position: exact while the transport plays on without a tempo change,
+    /// locate or loop jump before the melody ends.
+    pub fn notes_at_beats(&self, melody: &[(f64, f64, u8)]) -> Vec<InputNote> {
+        let at = |beat: f64| self.clock + self.transport.samples_until(beat).round() as i64;
+        melody
+            .iter()
+            .map(|&(onset, length, pitch)| {
+                let start = at(onset);
+                InputNote::new(start, at(onset + length) - start, pitch)
+            })
+            .collect()
+    }
+
+    /// Schedules a melody given in beats (see [`Session::notes_at_beats`]) for the
+    /// plugin's input.
+    pub fn schedule_melody(&mut self, melody: &[(f64, f64, u8)]) {
+        let notes = self.notes_at_beats(melody);
+        self.schedule_input(&notes);
+    }
+
+    /// Hands the host the scheduled input events of the next `frames` samples.
+    fn send_due_input(&mut self, frames: u32) {
+        let end = self.clock + i64::from(frames);
+        let due = self.input.partition_point(|e| e.time < end);
+        let events: Vec<BufferEvent> = self
+            .input
+            .drain(..due)
+            .map(|e| BufferEvent {
+                offset: (e.time - self.clock) as u32,
+                pitch: e.pitch,
+                channel: e.channel,
+                velocity: e.velocity,
+                on: e.on,
+            })
+            .collect();
+        if !events.is_empty() {
+            self.host.send_notes(&events);
+        }
+        self.played_in.add_buffer(self.clock, frames, &events);
     }
 
     /// Buffers of `frames` samples until `seconds` have passed.
@@ -203,4 +319,133 @@ impl<H: PluginHost> Session<H> {
 pub fn value_text(host: &mut dyn PluginHost, name: &str) -> String {
     let v = host.param(name);
     host.param_text(name, v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records what it is sent, buffer by buffer; plays nothing.
+    #[derive(Default)]
+    struct Recorder {
+        pending: Vec<BufferEvent>,
+        /// (frames, events sent for that buffer).
+        buffers: Vec<(u32, Vec<BufferEvent>)>,
+    }
+
+    impl PluginHost for Recorder {
+        fn activate(&mut self, _: f64, _: u32) {}
+        fn deactivate(&mut self) {}
+        fn is_active(&self) -> bool {
+            true
+        }
+        fn process(&mut self, frames: u32, _: Option<&TransportSnapshot>) -> Vec<BufferEvent> {
+            self.buffers
+                .push((frames, std::mem::take(&mut self.pending)));
+            Vec::new()
+        }
+        fn send_notes(&mut self, events: &[BufferEvent]) {
+            self.pending.extend_from_slice(events);
+        }
+        fn has_note_input(&mut self) -> bool {
+            true
+        }
+        fn reset(&mut self) {}
+        fn param_names(&mut self) -> Vec<String> {
+            Vec::new()
+        }
+        fn set_param(&mut self, _: &str, _: f64) {}
+        fn param(&mut self, _: &str) -> f64 {
+            0.0
+        }
+        fn param_text(&mut self, _: &str, _: f64) -> String {
+            String::new()
+        }
+        fn param_from_text(&mut self, _: &str, _: &str) -> Option<f64> {
+            None
+        }
+        fn param_steps(&mut self, _: &str) -> Option<u32> {
+            None
+        }
+        fn save_state(&mut self) -> Vec<u8> {
+            Vec::new()
+        }
+        fn load_state(&mut self, _: &[u8]) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    /// The events a session sent, in absolute samples, from what the host received.
+    fn received(session: &Session<Recorder>) -> Vec<(i64, u8, bool)> {
+        let mut start = 0;
+        let mut events = Vec::new();
+        for (frames, sent) in &session.host.buffers {
+            for e in sent {
+                assert!(e.offset < *frames, "offset {} in {frames} frames", e.offset);
+                events.push((start + i64::from(e.offset), e.pitch, e.on));
+            }
+            start += i64::from(*frames);
+        }
+        events
+    }
+
+    #[test]
+    fn scheduled_input_reaches_the_buffer_it_falls_in() {
+        // A note ending on a buffer boundary, one restarting on the sample its twin ends,
+        // notes scheduled out of order and a melody in beats at 120 BPM.
+        let notes = [
+            InputNote::new(24_000, 1_000, 64),
+            InputNote::new(4_096, 4_096, 60),
+            InputNote::new(8_192, 10, 60),
+            InputNote::new(0, 1, 67),
+        ];
+        let want = vec![
+            (0, 67, true),
+            (1, 67, false),
+            (4_096, 60, true),
+            (8_192, 60, false),
+            (8_192, 60, true),
+            (8_202, 60, false),
+            // Notes at one sample go in the order they were scheduled.
+            (24_000, 64, true),
+            (24_000, 62, true),
+            (25_000, 64, false),
+            (36_000, 62, false),
+        ];
+        for sizes in [
+            BufferSizes::Fixed(4096),
+            BufferSizes::Fixed(1),
+            BufferSizes::Random(3),
+        ] {
+            let mut s = Session::new(Recorder::default(), 120.0);
+            s.schedule_input(&notes);
+            s.schedule_melody(&[(1.0, 0.5, 62)]);
+            s.run_sizes(1.0, sizes);
+            assert_eq!(received(&s), want, "{sizes:?}");
+            s.played_in.assert_clean("what the session sent");
+            let times: Vec<(i64, u8, bool)> = s
+                .played_in
+                .events
+                .iter()
+                .map(|e| (e.time, e.pitch, e.on))
+                .collect();
+            assert_eq!(times, want, "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn melodies_count_from_the_current_position() {
+        let mut s = Session::new(Recorder::default(), 90.0);
+        s.run_fixed(0.5, 1000);
+        s.transport.locate(8.0);
+        let notes = s.notes_at_beats(&[(8.5, 0.25, 60), (10.0, 1.0, 62)]);
+        let spb = 48_000.0 * 60.0 / 90.0;
+        assert_eq!(
+            notes,
+            vec![
+                InputNote::new(24_000 + (0.5 * spb) as i64, (0.25 * spb) as i64, 60),
+                InputNote::new(24_000 + (2.0 * spb) as i64, spb as i64, 62),
+            ]
+        );
+    }
 }

@@ -7,7 +7,7 @@ use crate::capture::{BufferEvent, Capture};
 use crate::host::{PluginHost, Session, MAX_FRAMES};
 use crate::transport::TransportSnapshot;
 use deepmidi_engine::corpus::Meter;
-use deepmidi_engine::realtime::{Engine, EngineParams, Transport};
+use deepmidi_engine::realtime::{Engine, EngineEvent, EngineParams, Transport};
 use rand::{Rng, SeedableRng};
 
 /// The engine's view of a snapshot: what nice-plug hands the plugin from either format.
@@ -41,7 +41,8 @@ impl Lockstep {
     }
 
     /// Runs the session and the engine (with `params`) for `seconds` in random buffers of
-    /// 1 to `MAX_FRAMES` samples.
+    /// 1 to `MAX_FRAMES` samples; the engine hears the notes the session plays into the
+    /// plugin.
     pub fn run<H: PluginHost>(
         &mut self,
         session: &mut Session<H>,
@@ -56,9 +57,33 @@ impl Lockstep {
                 .min((end - session.clock) as u32);
             let (start, snapshot) = (session.clock, session.transport.snapshot());
             session.run(frames);
+            // The notes the session played into the plugin in this buffer, in its order.
+            let input: Vec<EngineEvent> = session
+                .played_in
+                .events
+                .iter()
+                .filter(|e| (start..start + i64::from(frames)).contains(&e.time))
+                .map(|e| {
+                    let (sample, pitch, channel) = ((e.time - start) as u32, e.pitch, e.channel);
+                    match e.on {
+                        true => EngineEvent::NoteOn {
+                            sample,
+                            pitch,
+                            channel,
+                            velocity: (e.velocity * 127.0).round().clamp(1.0, 127.0) as u8,
+                        },
+                        false => EngineEvent::NoteOff {
+                            sample,
+                            pitch,
+                            channel,
+                        },
+                    }
+                })
+                .collect();
             let mut events = Vec::new();
+            let transport = engine_transport(&snapshot);
             self.engine
-                .process(frames, &engine_transport(&snapshot), params, &mut |e| {
+                .process_with_input(frames, &transport, params, &input, &mut |e| {
                     events.push(BufferEvent {
                         offset: e.sample(),
                         pitch: e.pitch(),

@@ -73,3 +73,17 @@ pub fn param_values(host: &mut dyn PluginHost) -> Vec<(String, f64)> {
         .map(|n| (n.clone(), host.param(&n)))
         .collect()
 }
+
+/// A test per scenario and format: `both_formats!(a, b)` makes `clap::a`, `vst3::a`, ...
+/// calling `a::<Clap>()` and `a::<Vst3>()` (which the test file imports).
+#[macro_export]
+macro_rules! both_formats {
+    ($($scenario:ident),* $(,)?) => {
+        mod clap {
+            $(#[test] fn $scenario() { super::$scenario::<super::Clap>() })*
+        }
+        mod vst3 {
+            $(#[test] fn $scenario() { super::$scenario::<super::Vst3>() })*
+        }
+    };
+}

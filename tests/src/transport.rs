@@ -99,6 +99,12 @@ impl SimTransport {
         self.anchor_beats + self.since_anchor as f64 / self.samples_per_beat()
     }
 
+    /// Samples from the current position to `beat` at the current tempo (negative when
+    /// `beat` lies behind).
+    pub fn samples_until(&self, beat: f64) -> f64 {
+        (beat - self.position_beats()) * self.samples_per_beat()
+    }
+
     /// Quarter notes per bar.
     pub fn bar_length(&self) -> f64 {
         let (num, den) = self.time_signature;

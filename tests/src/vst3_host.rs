@@ -1,19 +1,20 @@
 //! A VST3 host on the `vst3` bindings: loads the library inside the `.vst3` bundle, calls
 //! `ModuleEntry` and `GetPluginFactory`, creates the audio module class, and drives it
-//! through `IComponent`/`IAudioProcessor` with a `ProcessContext` every buffer, an output
-//! `IEventList` that captures the notes, `IParameterChanges` for automation while processing,
+//! through `IComponent`/`IAudioProcessor` with a `ProcessContext` every buffer, an input
+//! `IEventList` with the notes played into it (on its event input bus, when it has one), an
+//! output `IEventList` that captures the notes it plays, `IParameterChanges` for automation while processing,
 //! and an `IBStream` for `getState`/`setState`. nice-plug's plugin is a single-component
 //! effect, so its `IEditController` is the component itself.
 
 use crate::capture::BufferEvent;
-use crate::host::PluginHost;
+use crate::host::{sort_for_sending, PluginHost};
 use crate::transport::TransportSnapshot;
 use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::sync::Mutex;
-use vst3::Steinberg::Vst::BusDirections_::kOutput;
+use vst3::Steinberg::Vst::BusDirections_::{kInput, kOutput};
 use vst3::Steinberg::Vst::Event_::EventTypes_::{kNoteOffEvent, kNoteOnEvent};
 use vst3::Steinberg::Vst::MediaTypes_::{kAudio, kEvent};
 use vst3::Steinberg::Vst::ProcessContext_::StatesAndFlags_::*;
@@ -27,8 +28,10 @@ const AUDIO_MODULE_CLASS: &[u8] = b"Audio Module Class";
 const AUDIO: MediaType = kAudio as MediaType;
 const EVENT: MediaType = kEvent as MediaType;
 const OUTPUT: BusDirection = kOutput as BusDirection;
+const INPUT: BusDirection = kInput as BusDirection;
 
-/// The host's `IEventList`: the plugin adds its output events here.
+/// The host's `IEventList`: the host's note events for the plugin's input, or the plugin's
+/// output events, which it adds here.
 #[derive(Default)]
 struct EventList {
     events: RefCell<Vec<Event>>,
@@ -291,7 +294,12 @@ pub struct Vst3Host {
     controller: ComPtr<IEditController>,
     params: Vec<Vst3Param>,
     active: bool,
-    events: ComWrapper<EventList>,
+    /// The plugin's event input buses.
+    event_inputs: int32,
+    /// Note events for the next buffer, in sending order.
+    pending_notes: Vec<BufferEvent>,
+    in_events: ComWrapper<EventList>,
+    out_events: ComWrapper<EventList>,
     changes: ComWrapper<ParameterChanges>,
     _host_app: ComWrapper<HostApplication>,
     audio: [Vec<f32>; 2],
@@ -370,6 +378,7 @@ impl Vst3Host {
                 .cast::<IEditController>()
                 .expect("IEditController");
 
+            let event_inputs = component.getBusCount(EVENT, INPUT);
             let mut params = Vec::new();
             for i in 0..controller.getParameterCount() {
                 let mut info: ParameterInfo = std::mem::zeroed();
@@ -388,7 +397,10 @@ impl Vst3Host {
                 controller,
                 params,
                 active: false,
-                events: ComWrapper::new(EventList::default()),
+                event_inputs,
+                pending_notes: Vec::new(),
+                in_events: ComWrapper::new(EventList::default()),
+                out_events: ComWrapper::new(EventList::default()),
                 changes: ComWrapper::new(ParameterChanges::default()),
                 _host_app: host_app,
                 audio: [Vec::new(), Vec::new()],
@@ -414,6 +426,35 @@ impl Vst3Host {
             )
         }
     }
+}
+
+/// A note event for the plugin's input: no note id, no tuning.
+fn input_event(e: &BufferEvent) -> Event {
+    // SAFETY: Event is plain data; all-zero is a valid value.
+    let mut event: Event = unsafe { std::mem::zeroed() };
+    event.sampleOffset = e.offset as int32;
+    let (channel, pitch, velocity) = (e.channel.into(), e.pitch.into(), e.velocity as f32);
+    if e.on {
+        event.r#type = kNoteOnEvent as u16;
+        event.__field0.noteOn = NoteOnEvent {
+            channel,
+            pitch,
+            tuning: 0.0,
+            velocity,
+            length: 0,
+            noteId: -1,
+        };
+    } else {
+        event.r#type = kNoteOffEvent as u16;
+        event.__field0.noteOff = NoteOffEvent {
+            channel,
+            pitch,
+            velocity,
+            noteId: -1,
+            tuning: 0.0,
+        };
+    }
+    event
 }
 
 fn process_context(t: &TransportSnapshot) -> ProcessContext {
@@ -447,6 +488,9 @@ impl PluginHost for Vst3Host {
         unsafe {
             assert_eq!(self.component.activateBus(AUDIO, OUTPUT, 0, 1), kResultOk);
             assert_eq!(self.component.activateBus(EVENT, OUTPUT, 0, 1), kResultOk);
+            if self.event_inputs > 0 {
+                assert_eq!(self.component.activateBus(EVENT, INPUT, 0, 1), kResultOk);
+            }
             let mut setup = ProcessSetup {
                 processMode: kRealtime as int32,
                 symbolicSampleSize: kSample32 as int32,
@@ -508,7 +552,11 @@ impl PluginHost for Vst3Host {
             },
         };
         let mut context = t.map(process_context);
-        self.events.events.borrow_mut().clear();
+        self.out_events.events.borrow_mut().clear();
+        self.in_events
+            .events
+            .borrow_mut()
+            .extend(self.pending_notes.drain(..).map(|e| input_event(&e)));
         let has_changes = !self.changes.queues.borrow().is_empty();
         let mut data = ProcessData {
             processMode: kRealtime as int32,
@@ -527,19 +575,25 @@ impl PluginHost for Vst3Host {
                 null_mut()
             },
             outputParameterChanges: null_mut(),
-            inputEvents: null_mut(),
-            outputEvents: self.events.as_com_ref::<IEventList>().unwrap().as_ptr(),
+            // A DAW gives a plugin with an event input an event list every buffer.
+            inputEvents: if self.event_inputs > 0 {
+                self.in_events.as_com_ref::<IEventList>().unwrap().as_ptr()
+            } else {
+                null_mut()
+            },
+            outputEvents: self.out_events.as_com_ref::<IEventList>().unwrap().as_ptr(),
             processContext: context.as_mut().map_or(null_mut(), |c| c as *mut _),
         };
         // SAFETY: every pointer in `data` outlives the call.
         let result = unsafe { self.processor.process(&mut data) };
         assert_eq!(result, kResultOk, "process");
         self.changes.queues.borrow_mut().clear();
+        self.in_events.events.borrow_mut().clear();
         assert!(
             self.audio.iter().all(|c| c[..n].iter().all(|&s| s == 0.0)),
             "the plugin's audio output is not silent"
         );
-        let events = self.events.events.borrow();
+        let events = self.out_events.events.borrow();
         events
             .iter()
             .filter_map(|e| {
@@ -566,6 +620,15 @@ impl PluginHost for Vst3Host {
                 }
             })
             .collect()
+    }
+
+    fn send_notes(&mut self, events: &[BufferEvent]) {
+        self.pending_notes.extend_from_slice(events);
+        sort_for_sending(&mut self.pending_notes);
+    }
+
+    fn has_note_input(&mut self) -> bool {
+        self.event_inputs > 0
     }
 
     fn param_names(&mut self) -> Vec<String> {

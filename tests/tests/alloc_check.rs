@@ -47,8 +47,9 @@ fn alloc_check_child_plays_one_minute() {
     select_model(&mut host, TEST_MODEL);
     let mut s = Session::new(host, 120.0);
     // Every audio-thread path: plain playing, parameter moves, seed change, reset, model
-    // switch (to the fallback and back), key lock changes, bypass, stop, loop jumps (also split at the loop end, with
-    // rounded positions), tempo change, count-in, no transport.
+    // switch (to the fallback and back), key lock changes, listening to notes played in,
+    // bypass, stop, loop jumps (also split at the loop end, with rounded positions), tempo
+    // change, count-in, no transport.
     s.run_random(15.0, 1);
     set_param_text(&mut s.host, "Temperature", "1.7");
     set_param_text(&mut s.host, "Gate", "0.2");
@@ -76,6 +77,34 @@ fn alloc_check_child_plays_one_minute() {
     s.run_random(5.0, 4);
     select_model(&mut s.host, TEST_MODEL);
     s.run_random(5.0, 5);
+    // Listen and Thru while notes flow in: phrases with chords, silences answered, answers
+    // cut by the next phrase, the queue fed, then Listen off mid-stream.
+    set_param_text(&mut s.host, "Listen", "On");
+    set_param_text(&mut s.host, "Thru", "On");
+    set_param_text(&mut s.host, "Answer After", "0.5");
+    set_param_text(&mut s.host, "Answer Length", "until I play");
+    let from = s.transport.position_beats().ceil();
+    let mut melody = Vec::new();
+    for phrase in 0..6 {
+        let start = from + f64::from(phrase) * 4.0;
+        for k in 0..4 {
+            let beat = start + f64::from(k) * 0.25;
+            melody.push((beat, 0.2, 60 + (phrase * 3 + k) as u8));
+            if k == 0 {
+                melody.extend([(beat, 0.2, 64), (beat, 0.2, 67)]);
+            }
+        }
+    }
+    s.schedule_melody(&melody);
+    let ons = s.capture.note_ons().count();
+    s.run_random(12.0, 17);
+    assert!(
+        s.capture.note_ons().count() > ons + 40,
+        "no answers and thru"
+    );
+    set_param_text(&mut s.host, "Listen", "Off");
+    set_param_text(&mut s.host, "Thru", "Off");
+    s.run_random(2.0, 18);
     s.host.set_param("Bypass", 1.0);
     s.run_random(3.0, 6);
     s.host.set_param("Bypass", 0.0);

@@ -8,6 +8,10 @@
 //! same model, seed and settings with exact positions and the same buffer size: the same
 //! pitches, onsets and lengths within 1/1920 beat (Ardour's recording resolution), except
 //! the length of a note cut by the stop.
+//!
+//! With a phrase, a MIDI region on DeepMIDI's own track plays it into the plugin from disk,
+//! as a clip a musician recorded would: Thru passes it on to the sample, and Listen answers
+//! it on the beat once the musician has been silent for Answer After beats.
 
 use deepmidi_host_tests::bundles::{vst3_bundle, workspace_root};
 use deepmidi_host_tests::capture::{assert_same_notes, Note};
@@ -26,6 +30,8 @@ struct Run {
     length: Length,
     /// Plugin parameters, by name, as plain values (Model by name).
     params: &'static [(&'static str, &'static str)],
+    /// Notes of a MIDI region on DeepMIDI's track: onset and length in beats, pitch.
+    phrase: &'static [(f64, f64, u8)],
 }
 
 enum Length {
@@ -42,6 +48,8 @@ struct Recording {
     tapped: Vec<Note>,
     /// Samples played from the roll to the stop.
     played: i64,
+    /// The notes of the region on DeepMIDI's track, in ticks from beat 0.
+    phrase: Vec<Note>,
 }
 
 fn ardour_run(run: &Run, name: &str) -> Recording {
@@ -66,6 +74,14 @@ fn ardour_run(run: &Run, name: &str) -> Recording {
     for (param, value) in run.params {
         command.args(["--param", &format!("{param}={value}")]);
     }
+    if !run.phrase.is_empty() {
+        let notes: Vec<String> = run
+            .phrase
+            .iter()
+            .map(|(onset, length, pitch)| format!("{onset}:{length}:{pitch}"))
+            .collect();
+        command.args(["--phrase", &notes.join(",")]);
+    }
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
@@ -78,12 +94,20 @@ fn ardour_run(run: &Run, name: &str) -> Recording {
     );
     let text = std::fs::read_to_string(&out).expect("the run's note list");
     let _ = std::fs::remove_file(&out);
-    parse(&text)
+    let recording = parse(&text);
+    // The region on DeepMIDI's track holds the phrase, to the tick.
+    assert_same_notes(
+        &phrase_notes(run.phrase, TICKS),
+        &recording.phrase,
+        0,
+        &format!("{name}: the region on DeepMIDI's track"),
+    );
+    recording
 }
 
 fn parse(text: &str) -> Recording {
     let mut played = None;
-    let (mut recorded, mut tapped) = (Vec::new(), Vec::new());
+    let (mut recorded, mut tapped, mut phrase) = (Vec::new(), Vec::new(), Vec::new());
     for line in text.lines() {
         let w: Vec<&str> = line.split_whitespace().collect();
         let int =
@@ -104,6 +128,13 @@ fn parse(text: &str) -> Recording {
                     off: int(5) + int(6),
                 },
             )),
+            // phrase PITCH VEL CHAN ONSET_TICKS LEN_TICKS
+            Some(&"phrase") => phrase.push(Note {
+                on: int(4),
+                pitch: int(1) as u8,
+                channel: (int(3) - 1) as u8,
+                off: int(4) + int(5),
+            }),
             // tapnote PITCH VEL CHAN ONSET_SAMPLE ONSET_BEATS ONSET_TICKS LEN_SAMPLES LEN_BEATS PLAYED
             Some(&"tapnote") => tapped.push((int(1) as u8, (int(3) - 1) as u8, int(9), int(7))),
             _ => {}
@@ -125,6 +156,7 @@ fn parse(text: &str) -> Recording {
         recorded,
         tapped,
         played,
+        phrase,
     }
 }
 
@@ -225,6 +257,7 @@ fn ardour_records_the_notes_the_clap_host_hears_at_120_bpm_1024_samples() {
             buffer: 1024,
             length: Length::Bars(16),
             params: &[("Model", "irish"), ("Seed", "42")],
+            phrase: &[],
         },
         "120 BPM, 1024 samples",
     );
@@ -238,6 +271,7 @@ fn ardour_records_the_notes_the_clap_host_hears_at_93_bpm_480_samples() {
             buffer: 480,
             length: Length::Bars(16),
             params: &[("Model", "bach"), ("Seed", "7"), ("Temperature", "1")],
+            phrase: &[],
         },
         "93 BPM, 480 samples",
     );
@@ -254,6 +288,7 @@ fn ardour_loop_ends_the_notes_at_the_loop_end() {
         buffer: 256,
         length: Length::Loop(start, end, passes),
         params: &[("Model", "irish"), ("Seed", "5"), ("Gate", "1")],
+        phrase: &[],
     };
     let ardour = ardour_run(&run, "loop");
     let reference = clap_reference(&run, ardour.played);
@@ -293,5 +328,168 @@ fn ardour_loop_ends_the_notes_at_the_loop_end() {
         ardour.recorded.len(),
         reference.len(),
         "loop: notes recorded"
+    );
+}
+
+/// What the musician plays: C major up in eighth notes, from the second eighth of bar 1 to
+/// beat 4.5 (onset and length in beats, pitch); notes the answer could play too.
+const PHRASE: &[(f64, f64, u8)] = &[
+    (0.5, 0.5, 60),
+    (1.0, 0.5, 62),
+    (1.5, 0.5, 64),
+    (2.0, 0.5, 65),
+    (2.5, 0.5, 67),
+    (3.0, 0.5, 69),
+    (3.5, 0.5, 71),
+    (4.0, 0.5, 72),
+];
+
+/// The phrase's notes on channel 1 (0-based 0), in `unit`s per beat.
+fn phrase_notes(phrase: &[(f64, f64, u8)], unit: f64) -> Vec<Note> {
+    let mut notes: Vec<Note> = phrase
+        .iter()
+        .map(|&(onset, length, pitch)| Note {
+            on: (onset * unit).round() as i64,
+            pitch,
+            channel: 0,
+            off: ((onset + length) * unit).round() as i64,
+        })
+        .collect();
+    notes.sort();
+    notes
+}
+
+/// With Thru, the plugin passes the region's notes on at their samples (Ardour plays a
+/// region's notes on the sample their beat falls in) while playing its own on another
+/// channel; Rec records them at their ticks.
+#[test]
+fn ardour_plays_a_region_into_the_plugin_and_thru_passes_it_on() {
+    let run = Run {
+        bpm: 110.0,
+        buffer: 512,
+        length: Length::Bars(2),
+        params: &[
+            ("Model", "irish"),
+            ("Seed", "3"),
+            ("Thru", "1"),
+            ("MIDI Channel", "2"),
+        ],
+        phrase: PHRASE,
+    };
+    let ardour = ardour_run(&run, "thru");
+    let spb = SAMPLE_RATE * 60.0 / run.bpm;
+    let passed: Vec<Note> = ardour
+        .tapped
+        .iter()
+        .filter(|n| n.channel == 0)
+        .copied()
+        .collect();
+    assert_same_notes(
+        &phrase_notes(run.phrase, spb),
+        &passed,
+        1,
+        "thru: what the plugin sent on channel 1 against the region",
+    );
+    let own = ardour.tapped.len() - passed.len();
+    assert!(
+        own >= 8 && ardour.tapped.iter().all(|n| n.channel <= 1),
+        "thru: {own} notes of the plugin's own on channel 2 in 2 bars: {:?}",
+        ardour.tapped
+    );
+    let mut recorded: Vec<Note> = ardour
+        .recorded
+        .iter()
+        .map(|(_, n)| *n)
+        .filter(|n| n.channel == 0)
+        .collect();
+    recorded.sort();
+    assert_same_notes(
+        &phrase_notes(run.phrase, TICKS),
+        &recorded,
+        1,
+        "thru: Ardour's recording of channel 1 against the region",
+    );
+    eprintln!("thru: {} notes passed on, {own} of its own", passed.len());
+}
+
+/// With Listen, the plugin is silent while the region plays and for Answer After beats of
+/// silence after its last note-off; then it answers from the next beat, for at most Answer
+/// Length bars, and listens again. Thru is off: nothing of the phrase comes out.
+#[test]
+fn ardour_listen_answers_a_region_on_the_beat_after_the_silence() {
+    let (after, bars) = (2.0, 4.0);
+    let run = Run {
+        bpm: 110.0,
+        buffer: 512,
+        length: Length::Bars(8),
+        params: &[
+            ("Model", "irish"),
+            ("Seed", "3"),
+            ("Listen", "1"),
+            ("Answer After", "2"),
+            ("Answer Length", "4"),
+            ("Sync to Bar", "0"),
+            ("Thru", "0"),
+        ],
+        phrase: PHRASE,
+    };
+    let ardour = ardour_run(&run, "listen");
+    let spb = SAMPLE_RATE * 60.0 / run.bpm;
+    // The plugin hears the last note-off on the sample of beat 4.5 and sees Ardour's song
+    // positions rounded to 1/1920 beat.
+    let tolerance = spb / TICKS + 1.0;
+    let phrase_end = run
+        .phrase
+        .iter()
+        .map(|&(o, l, _)| o + l)
+        .fold(0.0, f64::max);
+    let silent_from = phrase_end + after;
+    let answer_beat = silent_from.ceil();
+    let answer_end = answer_beat + bars * 4.0;
+
+    let answer = &ardour.tapped;
+    let Some(first) = answer.first() else {
+        panic!("listen: no answer in {} samples", ardour.played)
+    };
+    let beats = |t: i64| t as f64 / spb;
+    assert!(
+        first.on as f64 >= silent_from * spb - tolerance,
+        "listen: the answer starts at beat {:.4}, before {after} beats of silence after the \
+         phrase's last note-off at beat {phrase_end}; notes {answer:?}",
+        beats(first.on)
+    );
+    assert!(
+        (first.on as f64 - answer_beat * spb).abs() <= tolerance,
+        "listen: the answer's first onset is at beat {:.4}, not on beat {answer_beat}, the \
+         first at or after the silence",
+        beats(first.on)
+    );
+    let late: Vec<&Note> = answer
+        .iter()
+        .filter(|n| n.off as f64 > answer_end * spb + tolerance)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "listen: notes past the answer's {bars} bars (beat {answer_end}): {late:?}"
+    );
+    assert!(
+        answer.len() >= 8,
+        "listen: only {} notes answered",
+        answer.len()
+    );
+    // Rec recorded the answer, and nothing else, at its ticks.
+    let mut recorded: Vec<Note> = ardour.recorded.iter().map(|(_, n)| *n).collect();
+    recorded.sort();
+    assert_same_notes(
+        &in_ticks(answer, run.bpm, 0.0),
+        &recorded,
+        1,
+        "listen: Ardour's recording against what the plugin sent",
+    );
+    eprintln!(
+        "listen: {} notes answered from beat {:.4} to {:.4}",
+        answer.len(),
+        beats(first.on),
+        beats(answer.iter().map(|n| n.off).max().unwrap_or(0))
     );
 }

@@ -12,18 +12,7 @@ use deepmidi_host_tests::host::{
 };
 use deepmidi_host_tests::scenario::{clap, instance, param_values, vst3, Clap, Format, Vst3};
 use deepmidi_host_tests::transport::PositionStyle;
-use deepmidi_host_tests::{bundles, bundles::workspace_root};
-
-macro_rules! both_formats {
-    ($($scenario:ident),* $(,)?) => {
-        mod clap {
-            $(#[test] fn $scenario() { super::$scenario::<super::Clap>() })*
-        }
-        mod vst3 {
-            $(#[test] fn $scenario() { super::$scenario::<super::Vst3>() })*
-        }
-    };
-}
+use deepmidi_host_tests::{both_formats, bundles, bundles::workspace_root};
 
 both_formats!(
     ten_minutes_of_random_buffers_pair_every_note_on_the_grid,

@@ -5,7 +5,9 @@ mod common;
 
 use deepmidi_cli::corpus::Meter;
 use deepmidi_cli::harmony::{PitchClass, PitchLock, Scale};
-use deepmidi_cli::realtime::{Engine, EngineEvent, EngineParams, Transport};
+use deepmidi_cli::realtime::{
+    AnswerLength, Engine, EngineEvent, EngineParams, Listening, Transport,
+};
 use deepmidi_cli::tokens::TokenMode;
 use rand::{Rng, SeedableRng};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -300,7 +302,45 @@ fn processing_a_minute_allocates_nothing() {
         };
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(2);
         let sizes: Vec<u32> = (0..20_000).map(|_| rng.random_range(1..=512)).collect();
-        let mut events = 0usize;
+        // The musician: a chord or a note struck every 160 buffers and let go 20 later, heard
+        // in two of every three 4-second stretches (answering in between), built before
+        // counting as a host's event list is.
+        let input: Vec<Vec<EngineEvent>> = (0..sizes.len())
+            .map(|i| {
+                let pitches = [48 + (i / 40 % 24) as u8, 55, 64];
+                let notes = if i % 480 < 160 {
+                    &pitches[..]
+                } else {
+                    &pitches[..1]
+                };
+                notes
+                    .iter()
+                    .map(|&pitch| match i % 160 {
+                        0 => EngineEvent::NoteOn {
+                            sample: 0,
+                            pitch,
+                            velocity: 80,
+                            channel: 0,
+                        },
+                        _ => EngineEvent::NoteOff {
+                            sample: 0,
+                            pitch,
+                            channel: 0,
+                        },
+                    })
+                    .filter(|_| i % 160 == 0 || i % 160 == 20)
+                    .collect()
+            })
+            .collect();
+        let listening = [
+            Some(Listening::default()),
+            None,
+            Some(Listening {
+                answer_after: 0.5,
+                answer_length: AnswerLength::UntilIPlay,
+            }),
+        ];
+        let (mut events, mut answered) = (0usize, 0usize);
         let mut pos = 0u64;
         ALLOCATIONS.with(|a| a.set(0));
         COUNTING.with(|c| c.set(true));
@@ -315,14 +355,23 @@ fn processing_a_minute_allocates_nothing() {
                 position_beats: Some(pos as f64 / SR * 2.0),
                 ..Default::default()
             };
-            let params = params_of(locks[(pos / (4 * SR as u64)) as usize % locks.len()]);
-            engine.process(n, &t, &params, &mut |_| events += 1);
+            let stretch = (pos / (4 * SR as u64)) as usize;
+            let params = EngineParams {
+                listen: listening[stretch % listening.len()],
+                ..params_of(locks[stretch % locks.len()])
+            };
+            let answers = &mut answered;
+            engine.process_with_input(n, &t, &params, &input[i], &mut |_| {
+                events += 1;
+                *answers += usize::from(params.listen.is_some());
+            });
             pos += u64::from(n);
         }
         engine.reset(3, &mut |_| events += 1);
         engine.all_notes_off(0, &mut |_| events += 1);
         COUNTING.with(|c| c.set(false));
         assert!(events > 100);
+        assert!(answered > 20, "{mode:?}: {answered} events while listening");
         assert_eq!(
             ALLOCATIONS.with(|a| a.get()),
             0,

@@ -44,10 +44,7 @@ const C_MAJOR: [u8; 8] = [60, 62, 64, 65, 67, 65, 64, 60];
 
 fn listening(after: f64, length: AnswerLength) -> EngineParams {
     EngineParams {
-        listen: Some(Listening {
-            answer_after: after,
-            answer_length: length,
-        }),
+        listen: Some(Listening::new(after, length)),
         ..EngineParams::default()
     }
 }

@@ -1,5 +1,5 @@
 use crate::corpus::{read_corpus, Split};
-use crate::evaluation::evaluate;
+use crate::evaluation::{continuation, evaluate};
 use crate::model::load_model_set;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -15,10 +15,19 @@ pub struct EvalArgs {
     /// A split.json: evaluate on its validation files only (else on every file).
     #[arg(long)]
     split: Option<PathBuf>,
-    /// Seed of the generated music compared with the corpus.
+    /// Seed of the generated music compared with the corpus (with --continuation, the first
+    /// of the seeds).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Where to write the JSON report (default: eval.json in the model folder).
+    /// Instead of the full evaluation: feed each piece's first BARS bars, generate BARS bars
+    /// with and without them, and compare both with the piece's real next BARS bars.
+    #[arg(long, value_name = "BARS")]
+    continuation: Option<u32>,
+    /// With --continuation: continuations generated per piece, each way.
+    #[arg(long, default_value_t = 20, requires = "continuation")]
+    seeds: u32,
+    /// Where to write the JSON report (default: eval.json in the model folder, or
+    /// continuation.json with --continuation).
     #[arg(long)]
     json: Option<PathBuf>,
 }
@@ -30,12 +39,22 @@ pub fn run(a: EvalArgs) -> Result<()> {
         eprintln!("warning: {s}");
     }
     let split = a.split.as_deref().map(Split::from_file).transpose()?;
-    let report = evaluate(&model, &corpus, split.as_ref(), a.seed)?;
-    print!("{}", report.table());
-    let json_path = a.json.unwrap_or_else(|| a.model.join("eval.json"));
-    let json = serde_json::to_string_pretty(&report)?;
-    std::fs::write(&json_path, json + "\n")
-        .with_context(|| format!("cannot write {}", json_path.display()))?;
-    println!("wrote {}", json_path.display());
+    let (table, json, default_name) = match a.continuation {
+        Some(bars) => {
+            let report = continuation(&model, &corpus, split.as_ref(), bars, a.seeds, a.seed)?;
+            let json = serde_json::to_string_pretty(&report)?;
+            (report.table(), json, "continuation.json")
+        }
+        None => {
+            let report = evaluate(&model, &corpus, split.as_ref(), a.seed)?;
+            let json = serde_json::to_string_pretty(&report)?;
+            (report.table(), json, "eval.json")
+        }
+    };
+    print!("{table}");
+    let path = a.json.unwrap_or_else(|| a.model.join(default_name));
+    std::fs::write(&path, json + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -115,6 +115,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
             velocity: a.velocity,
             ..EngineParams::default()
         },
+        bars: None,
     };
     let perf = generate(&model, &opts, primer.as_ref())?;
     write_midi(&perf, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;

@@ -1,8 +1,9 @@
-//! Judging a model set: likelihood against a unigram baseline, and how its music compares
-//! with the corpus (Yang & Lerch 2018).
+//! Judging a model set: likelihood against a unigram baseline, how its music compares
+//! with the corpus (Yang & Lerch 2018), and how it continues a piece it has heard.
 
 mod adherence;
 mod baseline;
+mod continuation;
 mod key;
 mod likelihood;
 mod overlap;
@@ -10,7 +11,10 @@ mod report;
 
 pub use adherence::{key_adherence, KeyAdherence, ScaleAdherence};
 pub use baseline::Unigram;
+pub use continuation::{
+    continuation, ContinuationOverlaps, ContinuationReport, Estimate, Figures, PieceContinuation,
+};
 pub use key::{estimate_key, key_stability, KeyEstimate, KEY_WINDOW_ONSETS};
 pub use likelihood::{score_network, StreamScore};
-pub use overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
+pub use overlap::{overlaps, OnsetSeries, Overlaps, PlayedOnset, SeriesOnset};
 pub use report::{evaluate, EvalReport, KeyStability, Score, StreamReport};

@@ -3,7 +3,9 @@
 //! histogram is normalised to sum 1, so the overlap Σ min(p, q) is 1 for identical
 //! distributions and 0 for disjoint ones.
 
-use crate::tokens::MetricPosition;
+use crate::corpus::Piece;
+use crate::generate::Performance;
+use crate::tokens::{MetricPosition, OffsetGrid};
 use serde::Serialize;
 
 /// One onset: its grid step from the start, its place in the bar, its pitches (sorted).
@@ -12,6 +14,63 @@ pub struct SeriesOnset<'a> {
     pub step: u64,
     pub position: MetricPosition,
     pub pitches: &'a [u8],
+}
+
+impl<'a> SeriesOnset<'a> {
+    /// A piece's onsets on the grid, each placed in the piece's own bars.
+    pub fn of_piece(piece: &'a Piece, grid: &OffsetGrid) -> Vec<SeriesOnset<'a>> {
+        piece
+            .onsets
+            .iter()
+            .map(|o| SeriesOnset {
+                step: grid.step_of(piece.quarters(o.tick)),
+                position: grid
+                    .metric_position(piece.meters.position(o.tick, piece.ticks_per_quarter)),
+                pitches: o.pitches.as_slice(),
+            })
+            .collect()
+    }
+}
+
+/// A generated onset. A performance holds notes, not onsets, so the onset owns the pitches
+/// a [`SeriesOnset`] borrows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayedOnset {
+    pub step: u64,
+    pub position: MetricPosition,
+    /// Sorted.
+    pub pitches: Vec<u8>,
+}
+
+impl PlayedOnset {
+    /// A performance's notes grouped into onsets (the notes that start on one grid step),
+    /// placed in bars of its meter from beat 0, where the generator heard them.
+    pub fn of_performance(perf: &Performance, grid: &OffsetGrid) -> Vec<PlayedOnset> {
+        let mut onsets: Vec<PlayedOnset> = Vec::new();
+        for n in &perf.notes {
+            let step = grid.step_of(n.start_beats);
+            match onsets.last_mut() {
+                Some(o) if o.step == step => o.pitches.push(n.pitch),
+                _ => onsets.push(PlayedOnset {
+                    step,
+                    position: grid.position_in_bar(n.start_beats, perf.meter),
+                    pitches: vec![n.pitch],
+                }),
+            }
+        }
+        for o in &mut onsets {
+            o.pitches.sort_unstable();
+        }
+        onsets
+    }
+
+    pub fn as_series(&self) -> SeriesOnset<'_> {
+        SeriesOnset {
+            step: self.step,
+            position: self.position,
+            pitches: &self.pitches,
+        }
+    }
 }
 
 /// A set of onsets to describe, in time order, split into phrases (pieces, or equal chunks

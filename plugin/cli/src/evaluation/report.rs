@@ -4,7 +4,7 @@
 use super::baseline::Unigram;
 use super::key::key_stability;
 use super::likelihood::{score_network, StreamScore};
-use super::overlap::{overlaps, OnsetSeries, Overlaps, SeriesOnset};
+use super::overlap::{overlaps, OnsetSeries, Overlaps, PlayedOnset, SeriesOnset};
 use crate::corpus::{predominant_meter, Corpus, Meter, Split};
 use crate::generate::{generate, GenerateOptions};
 use crate::model::{CandleModels, ModelSet, StreamKind};
@@ -87,6 +87,24 @@ pub struct KeyStability {
     pub corpus: Option<f64>,
 }
 
+/// The pieces a model is judged on: the split's validation files, or every file without a
+/// split. Its name ("validation" or "all") goes into each report.
+pub(super) fn evaluated_subset(
+    corpus: &Corpus,
+    split: Option<&Split>,
+) -> Result<(Vec<usize>, &'static str)> {
+    let (indices, name) = match split {
+        Some(s) => (s.partition(corpus).1, "validation"),
+        None => ((0..corpus.pieces.len()).collect(), "all"),
+    };
+    anyhow::ensure!(
+        !indices.is_empty(),
+        "no files of {} are in the evaluated subset",
+        corpus.name
+    );
+    Ok((indices, name))
+}
+
 /// Evaluates on the split's validation files, or on every file without a split.
 pub fn evaluate(
     model: &ModelSet,
@@ -94,15 +112,7 @@ pub fn evaluate(
     split: Option<&Split>,
     seed: u64,
 ) -> Result<EvalReport> {
-    let indices: Vec<usize> = match split {
-        Some(s) => s.partition(corpus).1,
-        None => (0..corpus.pieces.len()).collect(),
-    };
-    anyhow::ensure!(
-        !indices.is_empty(),
-        "no files of {} are in the evaluated subset",
-        corpus.name
-    );
+    let (indices, subset) = evaluated_subset(corpus, split)?;
     let meta = &model.meta;
     let pieces: Vec<_> = indices.iter().map(|&i| &corpus.pieces[i].1).collect();
     let encoded: Vec<_> = pieces.iter().map(|p| meta.encoder().encode(p)).collect();
@@ -163,51 +173,18 @@ pub fn evaluate(
     let corpus_series = OnsetSeries {
         phrases: pieces
             .iter()
-            .map(|p| {
-                p.onsets
-                    .iter()
-                    .map(|o| SeriesOnset {
-                        step: meta.grid.step_of(p.quarters(o.tick)),
-                        position: meta
-                            .grid
-                            .metric_position(p.meters.position(o.tick, p.ticks_per_quarter)),
-                        pitches: o.pitches.as_slice(),
-                    })
-                    .collect()
-            })
+            .map(|p| SeriesOnset::of_piece(p, &meta.grid))
             .collect(),
     };
-    // Each generated piece's notes grouped into onsets: one phrase.
-    let gen_onsets: Vec<(Meter, Vec<(u64, f64, Vec<u8>)>)> = generated
+    // Each generated piece's onsets: one phrase.
+    let gen_onsets: Vec<Vec<PlayedOnset>> = generated
         .iter()
-        .map(|(meter, perf)| {
-            let mut onsets: Vec<(u64, f64, Vec<u8>)> = Vec::new();
-            for n in &perf.notes {
-                let step = meta.grid.step_of(n.start_beats);
-                match onsets.last_mut() {
-                    Some((s, _, ps)) if *s == step => ps.push(n.pitch),
-                    _ => onsets.push((step, n.start_beats, vec![n.pitch])),
-                }
-            }
-            for (_, _, ps) in &mut onsets {
-                ps.sort_unstable();
-            }
-            (*meter, onsets)
-        })
+        .map(|(_, perf)| PlayedOnset::of_performance(perf, &meta.grid))
         .collect();
     let gen_series = OnsetSeries {
         phrases: gen_onsets
             .iter()
-            .map(|(meter, onsets)| {
-                onsets
-                    .iter()
-                    .map(|(step, beats, pitches)| SeriesOnset {
-                        step: *step,
-                        position: meta.grid.position_in_bar(*beats, *meter),
-                        pitches: pitches.as_slice(),
-                    })
-                    .collect()
-            })
+            .map(|onsets| onsets.iter().map(PlayedOnset::as_series).collect())
             .collect(),
     };
     let overlap = overlaps(&gen_series, &corpus_series, u64::from(meta.grid.max_steps));
@@ -238,7 +215,7 @@ pub fn evaluate(
         model: meta.name.clone(),
         mode: meta.mode,
         corpus: corpus.name.clone(),
-        subset: if split.is_some() { "validation" } else { "all" }.into(),
+        subset: subset.into(),
         files: pieces.len(),
         onsets,
         notes: total_notes,

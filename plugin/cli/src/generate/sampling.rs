@@ -7,7 +7,8 @@ use crate::realtime::{Bars, EngineParams, EventGenerator, Placement};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
-    /// Exactly this many notes are produced (a chord counts each of its notes).
+    /// Exactly this many notes are produced (a chord counts each of its notes), unless
+    /// `bars` ends the music first.
     pub notes: usize,
     pub seed: u64,
     pub bpm: f64,
@@ -15,6 +16,9 @@ pub struct GenerateOptions {
     pub meter: crate::corpus::Meter,
     /// The plugin's knobs: temperatures, pitch lock, tempo scale, gate, velocity.
     pub engine: EngineParams,
+    /// Stop at the end of this many bars of `meter` (as stretched by the tempo scale), so a
+    /// continuation can be held against a stretch of music of known length.
+    pub bars: Option<u32>,
 }
 
 impl Default for GenerateOptions {
@@ -26,6 +30,7 @@ impl Default for GenerateOptions {
             bpm: 120.0,
             meter: Default::default(),
             engine: EngineParams::default(),
+            bars: None,
         }
     }
 }
@@ -49,9 +54,14 @@ pub fn generate(
         start: 0.0,
         meter: opts.meter,
     };
-    let mut out = Vec::with_capacity(opts.notes);
+    // Gaps are sums of grid steps in floating point: an onset a hair before the end is on it.
+    let end = opts.bars.map_or(f64::INFINITY, |n| {
+        f64::from(n) * opts.meter.bar_quarters() * engine.stretch() - 1e-6
+    });
+    // `notes` may be usize::MAX when `bars` decides the length.
+    let mut out = Vec::with_capacity(opts.notes.min(1 << 16));
     let mut beat = 0.0;
-    while out.len() < opts.notes {
+    while out.len() < opts.notes && beat < end {
         gen.set_position(bars.position(beat, engine.stretch(), &grid));
         let event = gen.next_event(&steering);
         let Placement { gap, length } = engine.place(&grid, event.offset_steps);

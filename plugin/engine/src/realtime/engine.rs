@@ -444,9 +444,9 @@ impl Engine {
                 self.emit_due(until, f64::NEG_INFINITY, anchor, params, out)
             }
             Turn::Answering { ends } => {
-                let ends = ends.unwrap_or(f64::INFINITY);
-                self.emit_due(until, onsets_before.min(ends), anchor, params, out);
-                if due(ends) {
+                let onsets_until = ends.map_or(onsets_before, |ends| onsets_before.min(ends));
+                self.emit_due(until, onsets_until, anchor, params, out);
+                if ends.is_some_and(due) {
                     self.listener.wait();
                     self.next_onset = None;
                 }

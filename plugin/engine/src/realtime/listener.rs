@@ -72,6 +72,13 @@ pub struct Listening {
 impl Listening {
     pub const MIN_AFTER: f64 = 0.5;
     pub const MAX_AFTER: f64 = 8.0;
+
+    pub fn new(answer_after: f64, answer_length: AnswerLength) -> Listening {
+        Listening {
+            answer_after,
+            answer_length,
+        }
+    }
 }
 
 impl Default for Listening {
