@@ -19,9 +19,15 @@ echo "== Installing Debian packages"
 # fluid-soundfont-gm: the piano the .wav is played on; sox: to play and measure it;
 # python3-pip: for pedalboard, which one of the tests loads the plugin with;
 # ardour: the real DAW (Ardour 7, run headless with ardour7-lua) one of the tests plays it in.
+# The plugin's window loads X11 and OpenGL when it opens (building needs neither):
+# libx11-6, libx11-xcb1, libxcb1: the X11 connection; libxkbcommon0, libxkbcommon-x11-0: the
+# keyboard; libgl1, libglx-mesa0, libegl1, libegl-mesa0: OpenGL (GLX and EGL); libgl1-mesa-dri:
+# Mesa's drivers, the software one included; xvfb: the hidden X server a test opens it in.
 $sudo apt-get update
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-    build-essential pkg-config fonts-dejavu-core fluid-soundfont-gm sox python3-pip ardour
+    build-essential pkg-config fonts-dejavu-core fluid-soundfont-gm sox python3-pip ardour \
+    libx11-6 libx11-xcb1 libxcb1 libxkbcommon0 libxkbcommon-x11-0 \
+    libgl1 libglx-mesa0 libegl1 libegl-mesa0 libgl1-mesa-dri xvfb
 # Debian's own Python refuses pip installs outside a virtual environment unless told otherwise.
 # The first try's refusal (PEP 668) is expected there and kept off the screen.
 if ! python3 -c 'import pedalboard' 2>/dev/null; then

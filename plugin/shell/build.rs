@@ -4,6 +4,9 @@
 //! `note.safetensors` and `offset.safetensors` becomes a built-in model (in alphabetical order
 //! of folder names), included with `include_bytes!` through `$OUT_DIR/builtin_models.rs`.
 //!
+//! A folder's `eval.json` (`deepmidi eval`'s report), when it has one, is embedded too, for
+//! the model's card.
+//!
 //! A missing `models/` folder, or a subfolder missing one of the three files, does not fail the
 //! build: the plugin is built with whatever complete model sets exist (possibly none; it then
 //! offers only the user's models), and cargo prints a warning naming what was left out. Set
@@ -14,6 +17,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 const FILES: [&str; 3] = ["model.json", "note.safetensors", "offset.safetensors"];
+/// Embedded when present; a model without it is still complete.
+const EVAL_FILE: &str = "eval.json";
 
 fn main() {
     let manifest =
@@ -83,9 +88,14 @@ fn main() {
     let mut code = String::from("pub static BUILTIN_MODELS: &[BuiltinModel] = &[\n");
     for (name, dir) in &found {
         let file = |f: &str| path_literal(&dir.join(f));
+        let eval = if dir.join(EVAL_FILE).is_file() {
+            format!("Some(include_bytes!({}))", file(EVAL_FILE))
+        } else {
+            "None".to_owned()
+        };
         writeln!(
             code,
-            "    BuiltinModel {{ name: {name:?}, meta: include_bytes!({}), note: include_bytes!({}), offset: include_bytes!({}) }},",
+            "    BuiltinModel {{ name: {name:?}, meta: include_bytes!({}), note: include_bytes!({}), offset: include_bytes!({}), eval: {eval} }},",
             file(FILES[0]),
             file(FILES[1]),
             file(FILES[2]),

@@ -5,6 +5,7 @@
 use crate::capture::BufferEvent;
 use crate::host::{sort_for_sending, PluginHost};
 use crate::transport::TransportSnapshot;
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
 use clack_extensions::note_ports::PluginNotePorts;
 use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::state::PluginState;
@@ -26,10 +27,13 @@ pub fn frame_state(json: &[u8]) -> Vec<u8> {
     framed
 }
 
-/// The host callbacks: only `request_callback` matters (the plugin's main-thread tasks).
+/// The host callbacks: `request_callback` (the plugin's main-thread tasks, and its editor
+/// window's calls to the host) and the GUI extension's.
 #[derive(Default)]
 pub struct Shared {
     callback_requested: AtomicBool,
+    /// The editor window told the host it is gone (`clap_host_gui.closed`).
+    pub(crate) gui_closed: AtomicBool,
 }
 
 impl SharedHandler<'_> for Shared {
@@ -40,12 +44,37 @@ impl SharedHandler<'_> for Shared {
     }
 }
 
+/// nice-plug's wrapper needs the host's GUI extension to open its editor. The test host's
+/// parent window has a fixed size and is always shown: it refuses resizes and ignores
+/// show and hide requests.
+impl HostGuiImpl for Shared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _: GuiSize) -> Result<(), HostError> {
+        Err(HostError::Message(
+            "the test host's window has a fixed size",
+        ))
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {
+        self.gui_closed.store(true, Ordering::Release);
+    }
+}
+
 pub struct TestHost;
 
 impl HostHandlers for TestHost {
     type Shared<'a> = Shared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _: &Shared) {
+        builder.register::<HostGui>();
+    }
 }
 
 struct ParamEntry {
@@ -153,8 +182,14 @@ impl ClapHost {
             .unwrap_or_else(|| panic!("no parameter {name:?}"))
     }
 
-    /// Runs the plugin's main-thread tasks if it asked for that.
-    fn main_thread_callback(&mut self) {
+    /// The plugin instance, for the GUI extension ([`crate::clap_gui`]).
+    pub(crate) fn instance(&mut self) -> &mut PluginInstance<TestHost> {
+        &mut self.instance
+    }
+
+    /// Runs the plugin's main-thread tasks if it asked for that (`process` does it after
+    /// every buffer; a host with the editor open does it between buffers too).
+    pub fn main_thread_callback(&mut self) {
         if self
             .instance
             .access_shared_handler(|s| s.callback_requested.swap(false, Ordering::AcqRel))

@@ -1,9 +1,12 @@
 //! No heap allocation on the audio thread: the debug CLAP built with `assert_process_allocs`
 //! (`cargo xtask bundle-alloc-check`) aborts the process on any allocation inside `process`,
-//! so the minute of playing runs in a child process and the test reads its fate.
+//! so the minute of playing runs in a child process and the test reads its fate. The editor
+//! window is open throughout (in Xvfb), so the notes also flow to it.
 
 use deepmidi_host_tests::bundles;
+use deepmidi_host_tests::clap_gui::EditorGui;
 use deepmidi_host_tests::clap_host::ClapHost;
+use deepmidi_host_tests::display::{ParentWindow, Xvfb};
 use deepmidi_host_tests::fixture::{setup, BROKEN_MODEL, TEST_MODEL};
 use deepmidi_host_tests::host::{select_model, set_param_text, PluginHost, Session};
 use deepmidi_host_tests::transport::PositionStyle;
@@ -43,9 +46,26 @@ fn alloc_check_child_plays_one_minute() {
         return;
     };
     setup();
+    // The window open all the while: the player then also feeds it every note.
+    let xvfb = Xvfb::start();
+    std::env::set_var("DISPLAY", &xvfb.display);
+    std::env::set_var("LIBGL_ALWAYS_SOFTWARE", "1");
     let mut host = ClapHost::load(std::path::Path::new(&library));
     select_model(&mut host, TEST_MODEL);
     let mut s = Session::new(host, 120.0);
+    let editor = EditorGui::create(&mut s.host);
+    let (width, height) = editor.size();
+    let parent = ParentWindow::create(&xvfb.display, width, height, [0, 0, 0]);
+    editor.embed(&mut s.host, parent.id);
+    let opened = std::time::Instant::now();
+    while !parent
+        .screenshot(parent.id)
+        .is_some_and(|shot| shot.has_colors(16))
+    {
+        assert!(opened.elapsed().as_secs() < 20, "the window never drew");
+        s.host.main_thread_callback();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     // Every audio-thread path: plain playing, parameter moves, seed change, reset, model
     // switch (to the fallback and back), key lock changes, listening to notes played in,
     // bypass, stop, loop jumps (also split at the loop end, with rounded positions), tempo
@@ -127,4 +147,5 @@ fn alloc_check_child_plays_one_minute() {
     s.run_random(2.0, 12);
     s.capture.assert_clean("alloc check");
     assert!(s.capture.note_ons().count() > 0);
+    editor.destroy(&mut s.host);
 }

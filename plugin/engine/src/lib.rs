@@ -9,6 +9,9 @@
 //! - [`catalogue`]: which model sets a plugin offers (built-in and the user's folder).
 //! - [`player`]: what a host integration needs around the engine (model bank and switching,
 //!   seed, reset and bypass edges, the record of sounding notes).
+//! - [`monitor`]: what a window sees of the audio thread (a lock-free queue of the notes in
+//!   beats), its memory of them, and keeping the last bars as a MIDI file.
+//! - [`midi_out`]: the one Standard MIDI File encoder (kept bars, `deepmidi generate`).
 //!
 //! The training path (candle) lives in `deepmidi-cli`, the nice-plug shell in
 //! `deepmidi-plugin`; both build on this crate.
@@ -16,7 +19,9 @@
 pub mod catalogue;
 pub mod corpus;
 pub mod harmony;
+pub mod midi_out;
 pub mod model;
+pub mod monitor;
 pub mod player;
 pub mod realtime;
 pub mod tokens;

@@ -9,7 +9,9 @@
 //! buffer starts with their note-offs.
 
 use crate::catalogue::{LoadedModels, ModelEntry};
-use crate::realtime::{Engine, EngineEvent, EngineParams, NoteSet, Transport};
+use crate::monitor::report::Reporter;
+use crate::monitor::MonitorSender;
+use crate::realtime::{Engine, EngineEvent, EngineParams, NoteSet, PlacedBuffer, Transport};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The controls the player reads every buffer.
@@ -90,10 +92,13 @@ pub struct Player {
     host_notes: NoteSet,
     /// End every note in `host_notes` at the start of the next buffer.
     flush_pending: bool,
+    /// What a window is told of each buffer.
+    reporter: Reporter,
 }
 
 impl Player {
-    /// A player with no models loaded yet (silent until [`Player::activate`]).
+    /// A player with no models loaded yet (silent until [`Player::activate`]). Allocates:
+    /// make it off the audio thread.
     pub fn new(seed: u64) -> Player {
         Player {
             bank: None,
@@ -104,6 +109,7 @@ impl Player {
             last_bypass: false,
             host_notes: NoteSet::default(),
             flush_pending: false,
+            reporter: Reporter::new(),
         }
     }
 
@@ -180,38 +186,62 @@ impl Player {
     /// samples, hearing the musician's `input` (in time order, each before `frames`) and,
     /// with Thru, passing it on in time order with the rest. `send` passes an event to the
     /// host and returns whether it was taken; the record of sounding notes follows what was
-    /// taken. No allocation, bounded work.
+    /// taken. While `monitor` has a window open, it is told the buffer's transport, the notes
+    /// the host took of DeepMIDI's own and the musician's input, in beats (see
+    /// [`crate::monitor`]); a window that falls behind loses events, never holds this up.
+    /// No allocation, bounded work.
     pub fn process(
         &mut self,
         frames: u32,
         transport: &Transport,
         controls: &PlayerControls,
         input: &[EngineEvent],
+        monitor: Option<&mut MonitorSender>,
         send: &mut impl FnMut(EngineEvent) -> bool,
     ) {
+        let monitor = monitor.filter(|m| m.is_listening());
+        let watched = monitor.is_some();
+        let mut reporter = std::mem::take(&mut self.reporter);
         if self.flush_pending {
-            self.end_host_notes(send);
+            self.end_host_notes(&mut |e| {
+                let took = send(e);
+                if took && watched {
+                    reporter.took(e);
+                }
+                took
+            });
         }
         let mut notes = std::mem::take(&mut self.host_notes);
-        let mut pass = |e: EngineEvent| {
+        // `own`: one of DeepMIDI's notes, not the musician's passed through.
+        let mut pass = |e: EngineEvent, own: bool| {
             if send(e) {
                 match e {
                     EngineEvent::NoteOn { pitch, channel, .. } => notes.insert(channel, pitch),
                     EngineEvent::NoteOff { pitch, channel, .. } => notes.remove(channel, pitch),
                 }
+                if own && watched {
+                    reporter.took(e);
+                }
             }
         };
         let mut thru = input.iter().copied().filter(|_| controls.thru).peekable();
-        self.render(frames, transport, controls, input, &mut |e| {
+        let placed = self.render(frames, transport, controls, input, &mut |e| {
             while let Some(t) = thru.next_if(|t| t.sample() < e.sample()) {
-                pass(t);
+                pass(t, false);
             }
-            pass(e);
+            pass(e, true);
         });
-        thru.for_each(pass);
+        thru.for_each(|t| pass(t, false));
         self.host_notes = notes;
+        match monitor {
+            Some(monitor) => reporter.report(monitor, placed, frames, input),
+            None => reporter.idle(),
+        }
+        self.reporter = reporter;
     }
 
+    /// Renders the buffer; returns where the engine placed it, `None` when no engine played
+    /// it (bypassed, nothing loaded) or the transport is stopped.
     fn render(
         &mut self,
         frames: u32,
@@ -219,10 +249,8 @@ impl Player {
         controls: &PlayerControls,
         input: &[EngineEvent],
         out: &mut impl FnMut(EngineEvent),
-    ) {
-        let Some(bank) = self.bank.as_mut() else {
-            return;
-        };
+    ) -> Option<PlacedBuffer> {
+        let bank = self.bank.as_mut()?;
         let seed = controls.seed;
         if controls.slot != self.slot {
             let (old, new) = (
@@ -239,9 +267,7 @@ impl Player {
             self.last_seed = seed;
         }
         let index = bank.engine_index(self.slot);
-        let Some(engine) = bank.engines.get_mut(index) else {
-            return;
-        };
+        let engine = bank.engines.get_mut(index)?;
         if seed != self.last_seed || (controls.reset && !self.last_reset) {
             engine.reset(seed, out);
             self.last_seed = seed;
@@ -252,16 +278,18 @@ impl Player {
                 engine.all_notes_off(0, out);
             }
             self.last_bypass = true;
-            return;
+            return None;
         }
         self.last_bypass = false;
         engine.process_with_input(frames, transport, &controls.engine, input, out);
+        engine.placed()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::monitor::{monitor_channel, MonitorEvent, MonitorReceiver, Voice, MONITOR_CAPACITY};
     use std::path::PathBuf;
 
     #[test]
@@ -311,6 +339,9 @@ mod tests {
         clock: u64,
         /// Refuse every event (a full host queue).
         refuse: bool,
+        playing: bool,
+        /// The window's queue, passed to every buffer.
+        monitor: Option<MonitorSender>,
     }
 
     impl FakeHost {
@@ -329,20 +360,23 @@ mod tests {
                 events: Vec::new(),
                 clock: 0,
                 refuse: false,
+                playing: true,
+                monitor: None,
             }
         }
 
         fn run(&mut self, buffers: usize, controls: &PlayerControls) {
             for _ in 0..buffers {
                 let transport = Transport {
-                    playing: true,
+                    playing: self.playing,
                     tempo_bpm: Some(120.0),
                     position_beats: Some(self.position),
                     ..Default::default()
                 };
                 let (clock, refuse, events) = (self.clock, self.refuse, &mut self.events);
+                let monitor = self.monitor.as_mut();
                 self.player
-                    .process(512, &transport, controls, &[], &mut |e| {
+                    .process(512, &transport, controls, &[], monitor, &mut |e| {
                         events.push((clock, e));
                         !refuse
                     });
@@ -503,8 +537,11 @@ mod tests {
                 position_beats: Some(0.0),
                 ..Default::default()
             };
+            let (mut monitor, mut window) = monitor_channel(MONITOR_CAPACITY);
+            window.set_open(true);
             let mut sent = Vec::new();
-            player.process(512, &transport, &c, input.as_slice(), &mut |e| {
+            let input = input.as_slice();
+            player.process(512, &transport, &c, input, Some(&mut monitor), &mut |e| {
                 sent.push(e);
                 true
             });
@@ -513,6 +550,19 @@ mod tests {
             assert!(own > 0, "the player's own first note");
             assert!(sent.windows(2).all(|w| w[0].sample() <= w[1].sample()));
             assert_eq!(passed, if thru { &expected[..] } else { &[] });
+            // The window hears the input as the musician's, passed through or not, at its
+            // beats (a beat is 24 000 samples), and only the player's own as played.
+            let notes = notes_seen(&mut window);
+            let heard: Vec<_> = notes.iter().filter(|n| n.4 == Voice::Heard).collect();
+            assert_eq!(heard.len(), expected.len());
+            for (n, e) in heard.iter().zip(&expected) {
+                let beat = f64::from(e.sample()) / 24_000.0;
+                assert!((n.0 - beat).abs() < 1e-12, "{n:?} for {e:?}");
+                assert_eq!((n.1, n.2, n.3), (e.pitch(), e.velocity().unwrap_or(0), 2));
+            }
+            let played = notes.iter().filter(|n| n.4 == Voice::Played);
+            assert_eq!(played.clone().count(), own);
+            assert!(played.clone().all(|n| n.3 == 0));
         }
     }
 
@@ -566,5 +616,153 @@ mod tests {
         host.run(1000, &controls(2));
         let ons = host.ons();
         assert!(ons > 10, "the fallback played {ons} notes");
+    }
+
+    /// The notes a window was sent: (beat, pitch, velocity, channel, voice).
+    fn notes_seen(window: &mut MonitorReceiver) -> Vec<(f64, u8, u8, u8, Voice)> {
+        let mut notes = Vec::new();
+        window.drain(|e| {
+            if let MonitorEvent::Note {
+                beat,
+                pitch,
+                velocity,
+                channel,
+                voice,
+            } = e
+            {
+                notes.push((beat, pitch, velocity, channel, voice));
+            }
+        });
+        notes
+    }
+
+    /// A host whose window is open (`open`) on a queue of `capacity` events.
+    fn watched_host(capacity: usize, open: bool) -> (FakeHost, MonitorReceiver) {
+        let (monitor, window) = monitor_channel(capacity);
+        window.set_open(open);
+        let mut host = FakeHost::new(0);
+        host.monitor = Some(monitor);
+        (host, window)
+    }
+
+    fn dropped(host: &FakeHost) -> u64 {
+        host.monitor.as_ref().map_or(0, |m| m.dropped())
+    }
+
+    #[test]
+    fn a_closed_window_is_sent_nothing() {
+        let (mut host, mut window) = watched_host(MONITOR_CAPACITY, false);
+        host.run(300, &controls(0));
+        assert!(host.ons() > 5);
+        window.drain(|e| panic!("{e:?} sent to a closed window"));
+        assert_eq!(dropped(&host), 0);
+    }
+
+    /// A window that never drains its queue: the queue fills, the rest is dropped and
+    /// counted, and what the host is sent is what it is sent with no window at all.
+    #[test]
+    fn a_window_that_never_drains_changes_nothing_played() {
+        let (mut watched, mut window) = watched_host(64, true);
+        let mut alone = FakeHost::new(0);
+        watched.run(1000, &controls(0));
+        alone.run(1000, &controls(0));
+        assert!(alone.ons() > 10);
+        assert_eq!(watched.events, alone.events);
+        let mut queued = 0;
+        window.drain(|_| queued += 1);
+        assert_eq!(queued, 64);
+        // A transport a buffer alone overflows it.
+        assert!(dropped(&watched) > 1000 - 64, "{}", dropped(&watched));
+    }
+
+    /// Every note the host took, at the beat of its sample (a beat is 24 000 samples at
+    /// 120 BPM and 48 kHz), after the buffer's transport; one break, where the window opened.
+    #[test]
+    fn the_window_sees_each_note_taken_at_its_beat() {
+        let (mut host, mut window) = watched_host(MONITOR_CAPACITY, true);
+        let mut seen = Vec::new();
+        for _ in 0..400 {
+            host.run(1, &controls(0));
+            window.drain(|e| seen.push(e));
+        }
+        let beat = |sample: u64| sample as f64 / 24_000.0;
+        let mut transports = Vec::new();
+        let mut breaks = Vec::new();
+        let mut played = Vec::new();
+        for e in &seen {
+            match *e {
+                MonitorEvent::Transport { beat, .. } => {
+                    // The fake host gives no meter: 4/4 bars from beat 0.
+                    let expected = MonitorEvent::Transport {
+                        beat,
+                        bpm: 120.0,
+                        bar_start: 0.0,
+                        numerator: 4,
+                        denominator: 4,
+                    };
+                    assert_eq!(*e, expected);
+                    transports.push(beat);
+                }
+                MonitorEvent::Break { beat } => breaks.push(beat),
+                MonitorEvent::Note {
+                    beat,
+                    pitch,
+                    velocity,
+                    voice: Voice::Played,
+                    ..
+                } => {
+                    // A buffer's notes come after its transport.
+                    let start = *transports.last().expect("a transport first");
+                    assert!(beat >= start && beat < start + beat_of_buffer());
+                    played.push((beat, pitch, velocity));
+                }
+                MonitorEvent::Note { .. } => panic!("no input, yet {e:?}"),
+            }
+        }
+        assert_eq!(breaks, [0.0]);
+        assert_eq!(transports.len(), 400);
+        for (i, t) in transports.iter().enumerate() {
+            assert!((t - beat(512 * i as u64)).abs() < 1e-9);
+        }
+        assert_eq!(played.len(), host.events.len());
+        assert!(host.ons() > 10);
+        for ((b, pitch, velocity), (clock, e)) in played.iter().zip(&host.events) {
+            assert!((b - beat(clock + u64::from(e.sample()))).abs() < 1e-9);
+            assert_eq!((*pitch, *velocity), (e.pitch(), e.velocity().unwrap_or(0)));
+        }
+    }
+
+    fn beat_of_buffer() -> f64 {
+        512.0 / 24_000.0
+    }
+
+    /// A locate back breaks the timeline where it was before its note-offs are placed at
+    /// the new position; a stop breaks it too, and then nothing more comes.
+    #[test]
+    fn a_jump_or_a_stop_breaks_the_timeline_where_it_was() {
+        let (mut host, mut window) = watched_host(MONITOR_CAPACITY, true);
+        host.run(100, &controls(0));
+        window.drain(|_| {});
+        let end = 100.0 * beat_of_buffer();
+        host.position = 0.5;
+        host.run(1, &controls(0));
+        let mut seen = Vec::new();
+        window.drain(|e| seen.push(e));
+        assert!(
+            matches!(seen[..2], [MonitorEvent::Break { beat: b }, MonitorEvent::Transport { beat: t, .. }]
+                if (b - end).abs() < 1e-9 && (t - 0.5).abs() < 1e-9),
+            "{seen:?}"
+        );
+        host.run(10, &controls(0));
+        window.drain(|_| {});
+        let end = 0.5 + 11.0 * beat_of_buffer();
+        host.playing = false;
+        host.run(5, &controls(0));
+        seen.clear();
+        window.drain(|e| seen.push(e));
+        assert!(
+            matches!(seen[..], [MonitorEvent::Break { beat }] if (beat - end).abs() < 1e-9),
+            "{seen:?}"
+        );
     }
 }

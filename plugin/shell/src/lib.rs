@@ -9,13 +9,15 @@
 //! - A panic in the engine is caught at the plugin boundary: the plugin ends the host's notes
 //!   and stays silent until reactivated.
 
+mod editor;
 mod params;
 mod state;
 mod state_repair;
 
 pub use params::DeepMidiParams;
 
-use deepmidi_engine::catalogue::{self, BuiltinModel, ModelEntry, ModelNames};
+use deepmidi_engine::catalogue::{self, model_cards, BuiltinModel, ModelEntry, ModelNames};
+use deepmidi_engine::monitor::{monitor_channel, MonitorReceiver, MonitorSender, MONITOR_CAPACITY};
 use deepmidi_engine::player::{InputNotes, Player};
 use deepmidi_engine::realtime::{EngineEvent, Transport};
 use nice_plug::midi::{Channel, Key, VoiceID};
@@ -42,6 +44,10 @@ pub struct DeepMidi {
     player: Player,
     /// The musician's notes of the buffer being processed (allocated once).
     input: InputNotes,
+    /// What the window sees of the audio thread, and its receiving end until the window
+    /// takes it.
+    monitor: MonitorSender,
+    monitor_receiver: Option<MonitorReceiver>,
     /// Set after the engine panicked: the plugin stays silent until reactivated.
     failed: bool,
 }
@@ -50,7 +56,10 @@ impl Default for DeepMidi {
     fn default() -> Self {
         let models = list_models();
         let params = Arc::new(DeepMidiParams::new(ModelNames::new(&models)));
+        let (monitor, receiver) = monitor_channel(MONITOR_CAPACITY);
         DeepMidi {
+            monitor,
+            monitor_receiver: Some(receiver),
             player: Player::new(params.seed()),
             input: InputNotes::new(),
             params,
@@ -158,12 +167,22 @@ impl Plugin for DeepMidi {
     const MIDI_OUTPUT: MidiConfig = MidiConfig::Basic;
     const SAMPLE_ACCURATE_AUTOMATION: bool = false;
 
-    type Editor = ();
+    type Editor = editor::DeepMidiEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    /// Asked once: the window takes the monitor's receiving end with it.
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let monitor = self.monitor_receiver.take()?;
+        Some(editor::create(
+            self.params.clone(),
+            monitor,
+            model_cards(&self.models),
+        ))
     }
 
     /// An older project's state is brought up to date, a damaged, hand-edited or foreign
@@ -231,10 +250,16 @@ impl Plugin for DeepMidi {
             let controls = self.params.controls();
             let transport = engine_transport(context.transport());
             let (player, input) = (&mut self.player, self.input.as_slice());
+            let monitor = &mut self.monitor;
             let rendered = catch_unwind(AssertUnwindSafe(|| {
-                player.process(frames, &transport, &controls, input, &mut |e| {
-                    send(context, e)
-                })
+                player.process(
+                    frames,
+                    &transport,
+                    &controls,
+                    input,
+                    Some(monitor),
+                    &mut |e| send(context, e),
+                )
             }));
             if rendered.is_err() {
                 // The engine's state can't be trusted any more: stop using it (until the next

@@ -7,7 +7,7 @@ use deepmidi_engine::harmony::{parse_note, parse_root, NoteName, PitchClass, Pit
 use deepmidi_engine::player::PlayerControls;
 use deepmidi_engine::realtime::{AnswerLength, EngineParams, Listening};
 use nice_plug::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 #[derive(Params)]
 pub struct DeepMidiParams {
@@ -59,6 +59,38 @@ pub struct DeepMidiParams {
     /// Saved as `state::MODEL_NAME_FIELD`.
     #[persist = "model-name"]
     pub model_choice: ModelChoice,
+    /// The editor window's size in logical pixels, saved with the project.
+    #[persist = "editor-size"]
+    pub editor_size: RwLock<WindowSize>,
+}
+
+/// A window size in logical pixels (scaled by the host's DPI setting when shown).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WindowSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl WindowSize {
+    pub const DEFAULT: WindowSize = WindowSize {
+        width: 980,
+        height: 640,
+    };
+    pub const MIN: WindowSize = WindowSize {
+        width: 720,
+        height: 480,
+    };
+
+    /// Within [`WindowSize::MIN`] and 4 times the default: a damaged state cannot open a
+    /// window no screen holds.
+    pub fn sane(self) -> WindowSize {
+        WindowSize {
+            width: self.width.clamp(Self::MIN.width, Self::DEFAULT.width * 4),
+            height: self
+                .height
+                .clamp(Self::MIN.height, Self::DEFAULT.height * 4),
+        }
+    }
 }
 
 /// A 0–2 temperature knob.
@@ -231,6 +263,7 @@ impl DeepMidiParams {
             reset: BoolParam::new("Reset", false),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             model_choice,
+            editor_size: RwLock::new(WindowSize::DEFAULT),
         }
     }
 

@@ -1,6 +1,6 @@
 use crate::corpus::{read_corpus, Split};
 use crate::evaluation::{continuation, evaluate};
-use crate::model::load_model_set;
+use crate::model::{load_model_set, EVAL_FILE};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
@@ -48,7 +48,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         None => {
             let report = evaluate(&model, &corpus, split.as_ref(), a.seed)?;
             let json = serde_json::to_string_pretty(&report)?;
-            (report.table(), json, "eval.json")
+            (report.table(), json, EVAL_FILE)
         }
     };
     print!("{table}");

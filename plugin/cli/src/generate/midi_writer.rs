@@ -1,90 +1,17 @@
 //! Writing a performance as a format-1 Standard MIDI File: a tempo track and a note track.
 
-use super::performance::{KeyEvent, Performance};
-use midly::num::{u15, u24, u28, u4, u7};
-use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+use super::performance::Performance;
+use deepmidi_engine::midi_out::{key_events, smf_bytes};
 use std::path::Path;
 
-/// Fine enough for the offset grid (24 per quarter) times any tempo scale we offer.
-pub const TICKS_PER_QUARTER: u16 = 960;
+pub use deepmidi_engine::midi_out::TICKS_PER_QUARTER;
 
-/// Encodes a performance; notes go on `channel` (0-based). The error names a note that
-/// cannot be placed in time.
+/// Encodes a performance with the engine's one MIDI encoder; notes go on `channel`
+/// (0-based). The error names a note that cannot be placed in time.
 pub fn performance_to_smf_bytes(perf: &Performance, channel: u8) -> Result<Vec<u8>, String> {
-    let mut tempo_track = vec![
-        TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::TrackName(b"DeepMIDI")),
-        },
-        TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(
-                (60_000_000.0 / perf.bpm).round() as u32,
-            ))),
-        },
-    ];
-    tempo_track.push(TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::TimeSignature(
-            perf.meter.numerator(),
-            perf.meter.midi_denominator(),
-            24,
-            8,
-        )),
-    });
-    tempo_track.push(TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-    });
-
-    let events = perf.key_events(f64::from(TICKS_PER_QUARTER))?;
-    let ch = u4::new(channel.min(15));
-    let mut note_track = Vec::with_capacity(events.len() + 1);
-    let mut last = 0u64;
-    for KeyEvent {
-        at: t,
-        down: on,
-        pitch,
-        velocity: vel,
-        ..
-    } in events
-    {
-        let message = if on {
-            MidiMessage::NoteOn {
-                key: u7::new(pitch & 0x7f),
-                vel: u7::new(vel & 0x7f),
-            }
-        } else {
-            MidiMessage::NoteOff {
-                key: u7::new(pitch & 0x7f),
-                vel: u7::new(64),
-            }
-        };
-        let delta = (t - last).min(u64::from(u28::max_value().as_int())) as u32;
-        note_track.push(TrackEvent {
-            delta: u28::new(delta),
-            kind: TrackEventKind::Midi {
-                channel: ch,
-                message,
-            },
-        });
-        last = t;
-    }
-    note_track.push(TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-    });
-
-    let mut smf = Smf::new(Header::new(
-        Format::Parallel,
-        Timing::Metrical(u15::new(TICKS_PER_QUARTER)),
-    ));
-    smf.tracks.push(tempo_track);
-    smf.tracks.push(note_track);
-    let mut bytes = Vec::new();
-    smf.write_std(&mut bytes)
-        .expect("writing to a Vec cannot fail");
-    Ok(bytes)
+    let notes = perf.notes.iter().map(|n| n.on_channel(channel));
+    let keys = key_events(notes, f64::from(TICKS_PER_QUARTER))?;
+    Ok(smf_bytes(perf.bpm, perf.meter, &keys))
 }
 
 pub fn write_midi(perf: &Performance, path: &Path) -> std::io::Result<()> {

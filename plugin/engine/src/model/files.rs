@@ -8,6 +8,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub const META_FILE: &str = "model.json";
+/// `deepmidi eval`'s report, beside `model.json`: what a model card shows of how well the
+/// model predicts music it never trained on.
+pub const EVAL_FILE: &str = "eval.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamKind {

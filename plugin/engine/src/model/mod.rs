@@ -9,7 +9,7 @@ pub mod inputs;
 mod metadata;
 pub mod tensors;
 
-pub use files::{load_model_set, ModelError, ModelSet, StreamKind, Weights, META_FILE};
+pub use files::{load_model_set, ModelError, ModelSet, StreamKind, Weights, EVAL_FILE, META_FILE};
 pub use inputs::{metric_features, Arch, NetInput, StepInput, METRIC_FEATURES};
 pub use metadata::{CorpusInfo, Hyper, Losses, MetaError, ModelMeta, TrainingInfo, FORMAT_VERSION};
 pub use tensors::NetworkShape;

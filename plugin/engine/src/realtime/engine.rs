@@ -174,6 +174,29 @@ impl Bars {
     }
 }
 
+/// Where the engine placed the buffer it processed last on the timeline: what a window
+/// needs to draw that buffer's notes in beats, and its playhead and bar lines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlacedBuffer {
+    anchor: Anchor,
+    /// The engine clock at the buffer's first sample.
+    start: i64,
+    /// The bars the buffer was played in: the host's, or 4/4 from beat 0 free-running.
+    pub bars: Bars,
+}
+
+impl PlacedBuffer {
+    /// The beat at `sample` of the buffer, on the same clock the engine placed its notes by.
+    pub fn beat_of(&self, sample: u32) -> f64 {
+        self.anchor.beat_at(self.start + i64::from(sample))
+    }
+
+    /// The tempo the buffer was played at (the host's, or [`FREE_RUN_BPM`] free-running).
+    pub fn bpm(&self) -> f64 {
+        self.anchor.bpm
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Sounding {
     off_beat: f64,
@@ -190,6 +213,8 @@ pub struct Engine {
     anchor: Option<Anchor>,
     /// The bars of the latest buffer.
     bars: Bars,
+    /// Where the latest buffer lay on the timeline; `None` when it was not placed (stopped).
+    placed: Option<PlacedBuffer>,
     /// Samples processed since construction.
     clock: i64,
     /// The musician's notes and whose turn it is.
@@ -211,6 +236,7 @@ impl Engine {
             next_onset: None,
             anchor: None,
             bars: Bars::default(),
+            placed: None,
             clock: 0,
             listener: Listener::new(),
             listening: false,
@@ -221,7 +247,14 @@ impl Engine {
     pub fn set_sample_rate(&mut self, sample_rate: f64) {
         self.sample_rate = sample_rate.max(1.0);
         self.anchor = None;
+        self.placed = None;
         self.next_onset = None;
+    }
+
+    /// Where the buffer processed last lay on the timeline; `None` when it was not placed
+    /// (the transport stopped), and after a reset or a new sample rate until the next buffer.
+    pub fn placed(&self) -> Option<PlacedBuffer> {
+        self.placed
     }
 
     pub fn sounding_notes(&self) -> usize {
@@ -247,6 +280,7 @@ impl Engine {
         self.all_notes_off(0, out);
         self.generator.reset(seed);
         self.anchor = None;
+        self.placed = None;
         self.next_onset = None;
         self.listener.forget();
         self.last_onset = None;
@@ -359,7 +393,13 @@ impl Engine {
         out: &mut impl FnMut(EngineEvent),
     ) {
         self.follow_listen_switch(params, out);
-        match self.follow_transport(transport, params, out) {
+        let anchor = self.follow_transport(transport, params, out);
+        self.placed = anchor.map(|anchor| PlacedBuffer {
+            anchor,
+            start: self.clock,
+            bars: self.bars,
+        });
+        match anchor {
             Some(anchor) => {
                 let loop_end = self.loop_end(frames, &anchor, transport);
                 let (end, end_beat) = loop_end.unwrap_or((frames, f64::INFINITY));

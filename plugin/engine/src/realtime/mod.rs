@@ -12,7 +12,9 @@ mod sampler;
 mod tables;
 mod timeline;
 
-pub use engine::{Bars, Engine, EngineEvent, EngineParams, Placement, MAX_NOTE_BEATS};
+pub use engine::{
+    Bars, Engine, EngineEvent, EngineParams, PlacedBuffer, Placement, MAX_NOTE_BEATS,
+};
 pub use generator::{
     Event, EventGenerator, Steering, PRIMER_NOTES, PULL_IN_KEY, PULL_OUT_OF_KEY, TONIC_PULL,
 };
@@ -22,4 +24,5 @@ pub use listener::{
 pub use lstm::{LstmState, PackedLstm};
 pub use sampler::{sample_token, sample_token_where};
 pub use tables::TokenTables;
+pub(crate) use timeline::Continuity;
 pub use timeline::{Transport, FREE_RUN_BPM, JUMP_BEATS, ROUNDING_BEATS};

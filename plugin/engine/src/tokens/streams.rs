@@ -29,6 +29,16 @@ impl std::str::FromStr for TokenMode {
     }
 }
 
+impl std::fmt::Display for TokenMode {
+    /// The name `model.json` stores, as [`TokenMode::from_str`](std::str::FromStr) reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TokenMode::Chord => "chord",
+            TokenMode::Split => "split",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown token mode {0:?}: use chord or split")]
 pub struct UnknownMode(pub String);

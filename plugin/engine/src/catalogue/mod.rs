@@ -6,7 +6,12 @@
 //! Listing is cheap (it reads one folder) and happens when the plugin is created, since the
 //! model parameter's range depends on it; loading is expensive and happens on activation.
 //! A model that fails to load is reported with the file named, and its slot plays the first
-//! built-in model that loaded instead.
+//! built-in model that loaded instead. Each model's card ([`ModelCard`]) tells a window
+//! about it from its files, without building an engine.
+
+mod card;
+
+pub use card::{model_cards, ModelCard};
 
 use crate::model::{load_model_set, ModelError, ModelSet};
 use crate::realtime::Engine;
@@ -22,6 +27,8 @@ pub struct BuiltinModel {
     pub meta: &'static [u8],
     pub note: &'static [u8],
     pub offset: &'static [u8],
+    /// `deepmidi eval`'s report, when the model folder has one: for its card.
+    pub eval: Option<&'static [u8]>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -297,12 +304,14 @@ mod tests {
             meta: b"",
             note: b"",
             offset: b"",
+            eval: None,
         },
         BuiltinModel {
             name: "bach",
             meta: b"",
             note: b"",
             offset: b"",
+            eval: None,
         },
     ];
 
