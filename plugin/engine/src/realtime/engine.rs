@@ -568,7 +568,9 @@ impl Engine {
     }
 
     /// The grid steps from one onset to a later one, as the model counts them (tempo scale
-    /// undone), at least one: two onsets are never one.
+    /// undone), at least one: two onsets are never one. From the difference of the beats,
+    /// not `OffsetGrid::step_of` of each: a count-in puts onsets at negative beats, which
+    /// `step_of` clamps to 0.
     fn gap_steps(&self, from: f64, to: f64, params: &EngineParams) -> u32 {
         let grid = self.generator.tables().grid;
         let steps = ((to - from) / params.stretch() * f64::from(grid.steps_per_quarter)).round();

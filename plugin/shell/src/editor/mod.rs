@@ -3,6 +3,7 @@
 //! thread comes through `deepmidi_engine::monitor`'s lock-free queue.
 
 mod controls;
+mod handle;
 mod keyboard;
 mod models;
 mod piano_roll;
@@ -10,6 +11,7 @@ mod piano_roll;
 mod tests;
 mod view;
 
+pub use handle::WindowHandle;
 pub use view::{EditorView, Live};
 
 use crate::params::WindowSize;
@@ -20,8 +22,7 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::{LogicalSize, NativeSize, Size};
 use nice_plug::editor::{Editor, HostMethods, ParentWindowHandle, ResizeHint, SpawnedEditor};
 use nice_plug_egui::{
-    create_egui_editor, EguiEditor, EguiEditorHandle, EguiEditorState, EguiNiceSettings,
-    NiceEguiApp, RepaintNotifier,
+    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier,
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -40,19 +41,14 @@ pub struct DeepMidiApp {
     view: EditorView,
 }
 
-impl NiceEguiApp for DeepMidiApp {
-    fn build(
-        &mut self,
-        _egui: egui::Context,
-        context: GuiContext,
-        _frame: &mut nice_plug_egui::Frame,
-    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+impl DeepMidiApp {
+    /// The window opened: the audio thread starts telling it what plays.
+    fn opened(&mut self, context: GuiContext) {
         self.context = Some(context);
         self.monitor.set_open(true);
-        Ok(())
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui) {
         let Some(context) = &self.context else {
             return;
         };
@@ -61,11 +57,6 @@ impl NiceEguiApp for DeepMidiApp {
         let setter = context.param_setter();
         self.view.show(ui, &self.params, &setter, &self.live);
         ui.ctx().request_repaint_after(FRAME);
-    }
-
-    /// Closed, the audio thread queues nothing.
-    fn editor_closed(&mut self) {
-        self.monitor.set_open(false);
     }
 
     /// The new size is saved with the project.
@@ -85,10 +76,12 @@ impl NiceEguiApp for DeepMidiApp {
 /// fixed at creation); what it shows lives on between openings in the shared app.
 pub struct DeepMidiEditor {
     params: Arc<DeepMidiParams>,
-    app: Arc<Mutex<DeepMidiApp>>,
+    app: SharedApp,
 }
 
-/// The app as egui-baseview holds it: a handle on the one shared between openings.
+/// The app as egui-baseview and the window's handle hold it: a handle on the one shared
+/// between openings.
+#[derive(Clone)]
 pub struct SharedApp(Arc<Mutex<DeepMidiApp>>);
 
 impl SharedApp {
@@ -97,28 +90,30 @@ impl SharedApp {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// The window closed: the audio thread queues nothing for it.
+    fn closed(&self) {
+        self.app().monitor.set_open(false);
+    }
 }
 
 impl NiceEguiApp for SharedApp {
     fn build(
         &mut self,
-        egui: egui::Context,
+        _egui: egui::Context,
         context: GuiContext,
-        frame: &mut nice_plug_egui::Frame,
+        _frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
-        self.app().build(egui, context, frame)
+        self.app().opened(context);
+        Ok(())
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut nice_plug_egui::Frame) {
-        self.app().ui(ui, frame);
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        self.app().ui(ui);
     }
 
     fn resized(&mut self, size: nice_plug_egui::baseview::WindowSize) {
         self.app().resized(size);
-    }
-
-    fn editor_closed(&mut self) {
-        self.app().editor_closed();
     }
 }
 
@@ -148,13 +143,13 @@ impl DeepMidiEditor {
         let settings = EguiNiceSettings::new()
             .with_tile("DeepMIDI")
             .with_resize_hint(resize_hint());
-        let app = SharedApp(self.app.clone());
+        let app = self.app.clone();
         create_egui_editor(state, RepaintNotifier::new(), settings, app)
     }
 }
 
 impl Editor for DeepMidiEditor {
-    type Handle = EguiEditorHandle;
+    type Handle = WindowHandle;
 
     fn spawn(
         &self,
@@ -167,13 +162,20 @@ impl Editor for DeepMidiEditor {
         let editor = self
             .egui_editor()
             .ok_or("the egui editor could not be made")?;
-        editor.spawn(
+        let spawned = editor.spawn(
             parent,
             wait_for_parent,
             fallback_scale_factor,
             gui_context,
             host,
-        )
+        )?;
+        Ok(SpawnedEditor {
+            handle: WindowHandle {
+                inner: spawned.handle,
+                app: self.app.clone(),
+            },
+            window: spawned.window,
+        })
     }
 
     fn size(&self) -> NativeSize<u32> {
@@ -213,6 +215,6 @@ pub fn create(
     };
     DeepMidiEditor {
         params,
-        app: Arc::new(Mutex::new(app)),
+        app: SharedApp(Arc::new(Mutex::new(app))),
     }
 }
