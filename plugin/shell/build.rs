@@ -1,13 +1,15 @@
 //! Embeds the shipped model sets into the plugin.
 //!
-//! Every subfolder of the workspace's `models/` folder that holds `model.json`,
-//! `note.safetensors` and `offset.safetensors` becomes a built-in model (in alphabetical order
-//! of folder names), included with `include_bytes!` through `$OUT_DIR/builtin_models.rs`.
+//! Every subfolder of the workspace's `models/` folder that holds `model.json` and weights
+//! files (`*.safetensors`, one per stream) becomes a built-in model (in alphabetical order of
+//! folder names), included with `include_bytes!` through `$OUT_DIR/builtin_models.rs`. Which
+//! streams a model needs is the engine's business: it finds each stream's file by name when it
+//! loads the model, so this script lists none.
 //!
 //! A folder's `eval.json` (`deepmidi eval`'s report), when it has one, is embedded too, for
 //! the model's card.
 //!
-//! A missing `models/` folder, or a subfolder missing one of the three files, does not fail the
+//! A missing `models/` folder, or a subfolder missing `model.json` or weights, does not fail the
 //! build: the plugin is built with whatever complete model sets exist (possibly none; it then
 //! offers only the user's models), and cargo prints a warning naming what was left out. Set
 //! `DEEPMIDI_REQUIRE_MODELS=irish,bach` to make a build fail unless those folders are complete
@@ -16,7 +18,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-const FILES: [&str; 3] = ["model.json", "note.safetensors", "offset.safetensors"];
+const META_FILE: &str = "model.json";
+const WEIGHTS_EXTENSION: &str = "safetensors";
 /// Embedded when present; a model without it is still complete.
 const EVAL_FILE: &str = "eval.json";
 
@@ -51,18 +54,15 @@ fn main() {
         let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
-        let missing: Vec<&str> = FILES
-            .iter()
-            .copied()
-            .filter(|f| !dir.join(f).is_file())
-            .collect();
-        if missing.is_empty() {
+        let has_meta = dir.join(META_FILE).is_file();
+        let has_weights = !weights_files(&dir).is_empty();
+        if has_meta && has_weights {
             found.push((name, dir));
-        } else if missing.len() < FILES.len() {
+        } else if has_meta || has_weights {
             println!(
                 "cargo:warning=built-in model {} left out: missing {}",
                 dir.display(),
-                missing.join(", ")
+                if has_meta { "weights" } else { META_FILE }
             );
         }
     }
@@ -71,9 +71,8 @@ fn main() {
         for name in required.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !found.iter().any(|(n, _)| n == name) {
                 panic!(
-                    "DEEPMIDI_REQUIRE_MODELS names {name}, but {} does not hold {}",
+                    "DEEPMIDI_REQUIRE_MODELS names {name}, but {} does not hold {META_FILE} and weights",
                     models.join(name).display(),
-                    FILES.join(", ")
                 );
             }
         }
@@ -93,12 +92,15 @@ fn main() {
         } else {
             "None".to_owned()
         };
+        let weights: Vec<String> = weights_files(dir)
+            .iter()
+            .map(|f| format!("({f:?}, include_bytes!({}))", file(f)))
+            .collect();
         writeln!(
             code,
-            "    BuiltinModel {{ name: {name:?}, meta: include_bytes!({}), note: include_bytes!({}), offset: include_bytes!({}), eval: {eval} }},",
-            file(FILES[0]),
-            file(FILES[1]),
-            file(FILES[2]),
+            "    BuiltinModel {{ name: {name:?}, meta: include_bytes!({}), weights: &[{}], eval: {eval} }},",
+            file(META_FILE),
+            weights.join(", "),
         )
         .unwrap();
     }
@@ -106,6 +108,23 @@ fn main() {
     let out =
         PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("builtin_models.rs");
     std::fs::write(&out, code).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+}
+
+/// The names of a folder's weights files, sorted.
+fn weights_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .filter(|p| p.extension().is_some_and(|x| x == WEIGHTS_EXTENSION))
+                .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 fn path_literal(path: &Path) -> String {

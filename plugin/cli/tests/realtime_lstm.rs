@@ -6,7 +6,8 @@ mod common;
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use deepmidi_cli::model::{
-    load_model_set, random_steps, save_model_set, Arch, CandleModels, ModelSet, Network, StreamKind,
+    load_model_set, random_steps, save_model_set, Arch, CandleModels, ModelSet, Network, PerStream,
+    StreamKind,
 };
 use deepmidi_cli::realtime::PackedLstm;
 use deepmidi_cli::tokens::TokenMode;
@@ -17,10 +18,11 @@ use std::path::Path;
 fn worst_difference(set: &ModelSet, kind: StreamKind) -> f32 {
     let mut reference = set.reference(kind).unwrap();
     let mut packed = PackedLstm::new(set, kind).unwrap();
+    let mut state = packed.new_state();
     let mut worst = 0f32;
     for step in random_steps(set.shape(kind), 1000, 11) {
         let want = reference.step(&step).unwrap();
-        let got = packed.step(&step);
+        let got = packed.step(&mut state, &step);
         assert_eq!(want.len(), got.len());
         for (a, b) in want.iter().zip(got) {
             worst = worst.max((a - b).abs());
@@ -36,7 +38,7 @@ fn packed_lstm_matches_candle_over_1000_random_steps() {
     for name in ["irish", "bach"] {
         let set = load_model_set(&models.join(name))
             .unwrap_or_else(|e| panic!("shipped model {name}: {e}"));
-        for kind in [StreamKind::Note, StreamKind::Offset] {
+        for kind in StreamKind::ALL {
             let worst = worst_difference(&set, kind);
             assert!(worst <= 1e-4, "{name} {kind:?}: max abs difference {worst}");
             checked += 1;
@@ -68,15 +70,10 @@ fn packed_lstm_matches_candle_for_both_architectures() {
             vars
         };
         let out = dir.path().join(arch.to_string());
-        save_model_set(
-            &out,
-            &meta,
-            &vars(StreamKind::Note),
-            &vars(StreamKind::Offset),
-        )
-        .unwrap();
+        let vars = PerStream::from_fn(vars);
+        save_model_set(&out, &meta, vars.map(|_, v| v)).unwrap();
         let set = load_model_set(&out).unwrap();
-        for kind in [StreamKind::Note, StreamKind::Offset] {
+        for kind in StreamKind::ALL {
             let worst = worst_difference(&set, kind);
             assert!(worst <= 1e-4, "{arch} {kind:?}: max abs difference {worst}");
         }

@@ -9,8 +9,8 @@ use deepmidi_cli::corpus::{predominant_meter, read_corpus, read_piece, Split};
 use deepmidi_cli::evaluation::{evaluate, score_network};
 use deepmidi_cli::generate::{generate, performance_to_smf_bytes, GenerateOptions};
 use deepmidi_cli::model::{
-    load_model_set, random_steps, save_model_set, Arch, CandleModels, NetInput, Network, StepBatch,
-    StreamKind,
+    load_model_set, random_steps, save_model_set, Arch, CandleModels, NetInput, Network, PerStream,
+    StepBatch, StreamKind,
 };
 use deepmidi_cli::tokens::{transpose_chord, OffsetGrid, TokenMode, UNKNOWN};
 use deepmidi_cli::training::{train, Dataset, EarlyStopping, WindowSampler};
@@ -106,7 +106,11 @@ fn save_then_load_gives_identical_logits() {
         let (note_vars, note) = build(StreamKind::Note);
         let (offset_vars, offset) = build(StreamKind::Offset);
         let out = dir.path().join(format!("saved-{arch}"));
-        save_model_set(&out, &meta, &note_vars, &offset_vars).unwrap();
+        let vars = PerStream::from_fn(|kind| match kind {
+            StreamKind::Note => &note_vars,
+            StreamKind::Offset => &offset_vars,
+        });
+        save_model_set(&out, &meta, vars).unwrap();
         let loaded = load_model_set(&out).unwrap();
         assert_eq!(loaded.meta.hyper.arch, arch);
         let steps = random_steps(meta.shape(StreamKind::Note), 40, 5);
@@ -476,13 +480,14 @@ fn transposed_windows_are_whole_windows_moved_by_one_interval() {
         let mut sampler = WindowSampler::new(ds, t, 5).unwrap();
         let batch = sampler.batch(rows).unwrap();
         let read = |input| batch.steps.tokens(input).to_vec2::<u32>().unwrap();
-        let inputs = read(NetInput::PrevNote);
-        let targets = batch.note_targets.to_vec2::<u32>().unwrap();
+        let (note, offset) = (StreamKind::Note, StreamKind::Offset);
+        let inputs = read(NetInput::Prev(note));
+        let targets = batch.targets[note].to_vec2::<u32>().unwrap();
         // The joint offset network reads the note it times: the note network's target.
-        assert_eq!(read(NetInput::CurrentNote), targets);
+        assert_eq!(read(NetInput::Current(note)), targets);
         // Each step reads the tokens its predecessor predicted.
-        let offsets = read(NetInput::PrevOffset);
-        let offset_targets = batch.offset_targets.to_vec2::<u32>().unwrap();
+        let offsets = read(NetInput::Prev(offset));
+        let offset_targets = batch.targets[offset].to_vec2::<u32>().unwrap();
         for row in 0..rows {
             assert_eq!(inputs[row][1..], targets[row][..t - 1]);
             assert_eq!(offsets[row][1..], offset_targets[row][..t - 1]);

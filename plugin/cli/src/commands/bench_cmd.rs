@@ -53,16 +53,16 @@ fn deepmidi_throughput(ds: &Dataset, units: usize, steps: usize) -> Result<f64> 
         arch: Arch::Seed,
         ..Hyper::default()
     };
-    let shape = hyper.shape(StreamKind::Note, ds.note_vocab.len(), ds.offset_vocab.len());
+    let shape = hyper.shape(StreamKind::Note, ds.vocab_sizes());
     let mut learner = Learner::new(shape, &hyper, 1)?;
     let mut sampler = WindowSampler::new(ds, hyper.seq_len, 1)
         .context("the bench corpus is shorter than one training window")?;
     let warm_up = sampler.batch(hyper.batch_size)?;
-    learner.step(&warm_up.steps, &warm_up.note_targets)?;
+    learner.step(&warm_up.steps, &warm_up.targets[StreamKind::Note])?;
     let start = Instant::now();
     for _ in 0..steps {
         let batch = sampler.batch(hyper.batch_size)?;
-        learner.step(&batch.steps, &batch.note_targets)?;
+        learner.step(&batch.steps, &batch.targets[StreamKind::Note])?;
     }
     let tokens = steps * hyper.batch_size * hyper.seq_len;
     Ok(tokens as f64 / start.elapsed().as_secs_f64())
@@ -199,9 +199,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
         );
         for (name, kernel) in dot::kernels() {
             let mut packed = PackedLstm::with_kernel(&set, kind, kernel)?;
+            let mut state = packed.new_state();
             let start = Instant::now();
             for step in &steps {
-                std::hint::black_box(packed.step(step));
+                std::hint::black_box(packed.step(&mut state, step));
             }
             println!(
                 "{:<52} {:>14.1}",

@@ -3,7 +3,7 @@
 //! Each piece is run from a zero state through to its end, as the generator runs, and every
 //! token but the first is predicted from all that came before it in the piece.
 
-use crate::model::{Network, StepBatch, StepInput, StreamKind};
+use crate::model::{Network, PerStream, StepBatch, StepInput, StreamKind};
 use crate::tokens::{EncodedPiece, MetricPosition};
 use crate::training::next_steps;
 use candle_core::{DType, Device, Result, Tensor, D};
@@ -39,9 +39,8 @@ pub fn score_network(
     order.sort_by_key(|p| p.notes.len());
     let kind = net.shape().kind;
     let padding = StepInput {
-        prev_note: 0,
-        prev_offset: 0,
-        current_note: 0,
+        prev: PerStream::default(),
+        current: PerStream::default(),
         position: MetricPosition {
             step_in_bar: 0,
             bar_steps: 1,

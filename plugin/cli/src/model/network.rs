@@ -14,7 +14,9 @@ use candle_nn::{Init, Linear, VarBuilder, VarMap};
 use deepmidi_engine::model::tensors::{
     BIAS_HH, BIAS_IH, EMBEDDING, HEAD, LSTM, WEIGHT, WEIGHT_HH, WEIGHT_IH,
 };
-use deepmidi_engine::model::{metric_features, NetInput, NetworkShape, StepInput, METRIC_FEATURES};
+use deepmidi_engine::model::{
+    metric_features, NetInput, NetworkShape, PerStream, StepInput, METRIC_FEATURES,
+};
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
@@ -74,9 +76,9 @@ impl LstmLayer {
 /// own step type, so both paths read the same thing.
 #[derive(Debug, Clone)]
 pub struct StepBatch {
-    prev_note: Tensor,
-    prev_offset: Tensor,
-    current_note: Tensor,
+    /// Each stream's tokens of the previous step, and of the step itself.
+    prev: PerStream<Tensor>,
+    current: PerStream<Tensor>,
     metric: Tensor,
 }
 
@@ -84,7 +86,7 @@ impl StepBatch {
     /// `steps` row by row: `batch` rows of `time` steps.
     pub fn new(steps: &[StepInput], batch: usize, time: usize) -> Result<StepBatch> {
         let dev = &candle_core::Device::Cpu;
-        let tokens = |f: fn(&StepInput) -> u32| {
+        let tokens = |f: &dyn Fn(&StepInput) -> u32| {
             Tensor::from_vec(
                 steps.iter().map(f).collect::<Vec<u32>>(),
                 (batch, time),
@@ -96,9 +98,8 @@ impl StepBatch {
             .flat_map(|s| metric_features(s.position))
             .collect();
         Ok(StepBatch {
-            prev_note: tokens(|s| s.prev_note)?,
-            prev_offset: tokens(|s| s.prev_offset)?,
-            current_note: tokens(|s| s.current_note)?,
+            prev: PerStream::try_from_fn(|kind| tokens(&|s| s.prev[kind]))?,
+            current: PerStream::try_from_fn(|kind| tokens(&|s| s.current[kind]))?,
             metric: Tensor::from_vec(metric, (batch, time, METRIC_FEATURES), dev)?,
         })
     }
@@ -106,15 +107,14 @@ impl StepBatch {
     /// The tensor an input reads: tokens (batch, time), or the metric features.
     pub fn tokens(&self, input: NetInput) -> &Tensor {
         match input {
-            NetInput::PrevNote => &self.prev_note,
-            NetInput::PrevOffset => &self.prev_offset,
-            NetInput::CurrentNote => &self.current_note,
+            NetInput::Prev(kind) => &self.prev[kind],
+            NetInput::Current(kind) => &self.current[kind],
             NetInput::Metric => &self.metric,
         }
     }
 
     pub fn dims(&self) -> Result<(usize, usize)> {
-        self.prev_note.dims2()
+        self.metric.dims3().map(|(b, t, _)| (b, t))
     }
 }
 

@@ -7,7 +7,7 @@ use candle_nn::rnn::{LSTMConfig, LSTMState, LSTM, RNN};
 use candle_nn::{Linear, VarBuilder};
 use deepmidi_engine::corpus::Meter;
 use deepmidi_engine::model::tensors::{HEAD, LSTM};
-use deepmidi_engine::model::{metric_features, NetworkShape, StepInput};
+use deepmidi_engine::model::{metric_features, NetworkShape, PerStream, StepInput};
 use deepmidi_engine::tokens::OffsetGrid;
 use rand::{Rng, SeedableRng};
 
@@ -76,10 +76,10 @@ pub fn random_steps(shape: NetworkShape, n: usize, seed: u64) -> Vec<StepInput> 
         .map(|_| {
             let meter = meters[rng.random_range(0..meters.len())];
             let quarters = rng.random_range(0.0..meter.bar_quarters());
+            let mut token = |kind| rng.random_range(0..shape.vocabs[kind] as u32);
             StepInput {
-                prev_note: rng.random_range(0..shape.note_vocab as u32),
-                prev_offset: rng.random_range(0..shape.offset_vocab as u32),
-                current_note: rng.random_range(0..shape.note_vocab as u32),
+                prev: PerStream::from_fn(&mut token),
+                current: PerStream::from_fn(&mut token),
                 position: grid.position_in_bar(quarters, meter),
             }
         })

@@ -5,7 +5,7 @@ use super::network::Network;
 use super::reference::ReferenceModel;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use deepmidi_engine::model::{ModelError, ModelMeta, ModelSet, StreamKind, META_FILE};
+use deepmidi_engine::model::{ModelError, ModelMeta, ModelSet, PerStream, StreamKind, META_FILE};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -44,14 +44,13 @@ impl CandleModels for ModelSet {
 pub fn save_model_set(
     dir: &Path,
     meta: &ModelMeta,
-    note: &VarMap,
-    offset: &VarMap,
+    vars: PerStream<&VarMap>,
 ) -> Result<(), ModelError> {
     std::fs::create_dir_all(dir).map_err(|e| ModelError::new(dir, e))?;
     let finish = |tmp: &Path, name: &str| {
         std::fs::rename(tmp, dir.join(name)).map_err(|e| ModelError::new(dir.join(name), e))
     };
-    for (vars, kind) in [(note, StreamKind::Note), (offset, StreamKind::Offset)] {
+    for (kind, vars) in vars.iter() {
         let tmp = dir.join(format!("{}.tmp", kind.file_name()));
         vars.save(&tmp).map_err(|e| ModelError::new(&tmp, e))?;
         finish(&tmp, kind.file_name())?;

@@ -2,7 +2,7 @@
 //! the dataset asks for transposition.
 
 use super::dataset::Dataset;
-use crate::model::{StepBatch, StepInput};
+use crate::model::{PerStream, StepBatch, StepInput, StreamKind};
 use crate::tokens::{transpose_chord, MetricPosition, Transpose, UNKNOWN};
 use candle_core::{Device, Result, Tensor};
 use rand::{Rng, SeedableRng};
@@ -29,8 +29,8 @@ pub struct WindowSampler {
 /// k's tokens and step k + 1's position and note, and predicts step k + 1's tokens.
 pub struct Batch {
     pub steps: StepBatch,
-    pub note_targets: Tensor,
-    pub offset_targets: Tensor,
+    /// Each stream's tokens to predict, (batch, time).
+    pub targets: PerStream<Tensor>,
 }
 
 impl WindowSampler {
@@ -97,7 +97,7 @@ impl WindowSampler {
     pub fn batch(&mut self, batch_size: usize) -> Result<Batch> {
         let t = self.seq_len;
         let mut steps = Vec::with_capacity(batch_size * t);
-        let (mut note_targets, mut offset_targets) = (Vec::new(), Vec::new());
+        let mut targets = PerStream::<Vec<u32>>::default();
         for _ in 0..batch_size {
             let start = self.rng.random_range(0..self.offsets.len() - t - 1);
             let shift = self.shift_for(start, t + 1);
@@ -107,14 +107,18 @@ impl WindowSampler {
                 &self.offsets[start..start + t + 1],
                 &self.positions[start..start + t + 1],
             ));
-            note_targets.extend_from_slice(&notes[start + 1..start + t + 1]);
-            offset_targets.extend_from_slice(&self.offsets[start + 1..start + t + 1]);
+            for (kind, targets) in targets.iter_mut() {
+                targets.extend_from_slice(match kind {
+                    StreamKind::Note => &notes[start + 1..start + t + 1],
+                    StreamKind::Offset => &self.offsets[start + 1..start + t + 1],
+                });
+            }
         }
-        let targets = |v| Tensor::from_vec(v, (batch_size, t), &Device::Cpu);
         Ok(Batch {
             steps: StepBatch::new(&steps, batch_size, t)?,
-            note_targets: targets(note_targets)?,
-            offset_targets: targets(offset_targets)?,
+            targets: PerStream::try_from_fn(|kind| {
+                Tensor::from_vec(targets[kind].clone(), (batch_size, t), &Device::Cpu)
+            })?,
         })
     }
 }
@@ -127,10 +131,17 @@ pub fn next_steps<'a>(
     offsets: &'a [u32],
     positions: &'a [MetricPosition],
 ) -> impl Iterator<Item = StepInput> + 'a {
-    (1..notes.len().min(offsets.len()).min(positions.len())).map(move |k| StepInput {
-        prev_note: notes[k - 1],
-        prev_offset: offsets[k - 1],
-        current_note: notes[k],
-        position: positions[k],
+    (1..notes.len().min(offsets.len()).min(positions.len())).map(move |k| {
+        let tokens = |step: usize| {
+            PerStream::from_fn(|kind| match kind {
+                StreamKind::Note => notes[step],
+                StreamKind::Offset => offsets[step],
+            })
+        };
+        StepInput {
+            prev: tokens(k - 1),
+            current: tokens(k),
+            position: positions[k],
+        }
     })
 }

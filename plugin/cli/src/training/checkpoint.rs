@@ -4,7 +4,7 @@
 //! killed at any moment leaves either the previous or the new checkpoint whole.
 
 use super::trainer::LossPoint;
-use crate::model::{save_model_set, ModelError, ModelMeta};
+use crate::model::{save_model_set, ModelError, ModelMeta, PerStream};
 use candle_nn::VarMap;
 use std::path::{Path, PathBuf};
 
@@ -33,15 +33,14 @@ pub fn read_history(dir: &Path) -> Result<Vec<LossPoint>, ModelError> {
 pub fn save_checkpoint(
     out: &Path,
     meta: &ModelMeta,
-    note: &VarMap,
-    offset: &VarMap,
+    vars: PerStream<&VarMap>,
     history: &[LossPoint],
 ) -> Result<(), ModelError> {
     let fresh = sibling(out, "new");
     let old = sibling(out, "old");
     let current = checkpoint_dir(out);
     let _ = std::fs::remove_dir_all(&fresh);
-    save_model_set(&fresh, meta, note, offset)?;
+    save_model_set(&fresh, meta, vars)?;
     write_history(&fresh, history)?;
     let _ = std::fs::remove_dir_all(&old);
     if current.exists() {

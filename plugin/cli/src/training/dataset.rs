@@ -23,6 +23,11 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Each stream's vocabulary size.
+    pub fn vocab_sizes(&self) -> crate::model::PerStream<usize> {
+        crate::model::vocab_sizes(&self.note_vocab, &self.offset_vocab)
+    }
+
     /// Builds vocabularies from the training pieces only (in every key of `transpose`), then
     /// encodes both sides.
     pub fn build(

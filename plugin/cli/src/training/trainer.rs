@@ -9,7 +9,7 @@ use crate::corpus::{predominant_meter, read_corpus, SkippedFile, Split};
 use crate::evaluation::score_network;
 use crate::model::{
     load_model_set, save_model_set, seed_weights, CorpusInfo, Dropout, Hyper, Losses, ModelMeta,
-    Network, NetworkShape, StepBatch, StreamKind, TrainingInfo, FORMAT_VERSION,
+    Network, NetworkShape, PerStream, StepBatch, StreamKind, TrainingInfo, FORMAT_VERSION,
 };
 use crate::tokens::{OffsetGrid, TokenMode};
 use anyhow::{bail, Context, Result};
@@ -143,14 +143,14 @@ fn clip_gradients(grads: &mut GradStore, vars: &[Var], max_norm: f64) -> Result<
     Ok(())
 }
 
-/// Measures both networks on the validation pieces.
-fn validate(ds: &Dataset, note: &Network, offset: &Network) -> Result<Option<Losses>> {
+/// Measures every network on the validation pieces.
+fn validate(ds: &Dataset, nets: PerStream<&Network>) -> Result<Option<Losses>> {
     if ds.validation.is_empty() {
         return Ok(None);
     }
     let pieces: Vec<&EncodedPiece> = ds.validation.iter().collect();
-    let n = score_network(note, &pieces, 32)?;
-    let o = score_network(offset, &pieces, 32)?;
+    let scores = PerStream::try_from_fn(|kind| score_network(nets[kind], &pieces, 32))?;
+    let (n, o) = (&scores[StreamKind::Note], &scores[StreamKind::Offset]);
     // The first onset of each piece has no context and is not scored.
     let onsets: usize = ds
         .validation
@@ -216,15 +216,17 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         }
         None => None,
     };
-    let (note_vocab, offset_vocab) = (ds.note_vocab.len(), ds.offset_vocab.len());
-    let shape = |kind| hyper.shape(kind, note_vocab, offset_vocab);
+    let vocabs = ds.vocab_sizes();
     // Each network its own stream; a resumed run continues with streams of its own.
     let seed =
         |stream: u64| hyper.seed.wrapping_mul(4).wrapping_add(stream) ^ (start_step as u64) << 32;
-    let mut note = Learner::new(shape(StreamKind::Note), &hyper, seed(0))?;
-    let mut offset = Learner::new(shape(StreamKind::Offset), &hyper, seed(1))?;
+    let mut learners = PerStream::try_from_fn(|kind| {
+        let stream = StreamKind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
+        Learner::new(hyper.shape(kind, vocabs), &hyper, seed(stream as u64))
+    })?;
     if let Some(set) = &resumed {
-        for (learner, tensors) in [(&mut note, &set.note), (&mut offset, &set.offset)] {
+        for (kind, learner) in learners.iter_mut() {
+            let tensors = set.tensors(kind);
             for (name, var) in learner.vars.data().lock().expect("var map").iter() {
                 let w = tensors
                     .get(name)
@@ -322,8 +324,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let tokens_per_step = (hyper.batch_size * hyper.seq_len) as f64;
     for step in start_step..hyper.steps {
         let batch = sampler.batch(hyper.batch_size)?;
-        let ln = note.step(&batch.steps, &batch.note_targets)?;
-        let lo = offset.step(&batch.steps, &batch.offset_targets)?;
+        let losses =
+            PerStream::try_from_fn(|kind| learners[kind].step(&batch.steps, &batch.targets[kind]))?;
+        let (ln, lo) = (losses[StreamKind::Note], losses[StreamKind::Offset]);
         if !ln.is_finite() || !lo.is_finite() {
             bail!("training diverged at step {step} (loss {ln}, {lo}); lower --learning-rate");
         }
@@ -347,7 +350,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         if !(at_checkpoint || at_validation || done == hyper.steps) {
             continue;
         }
-        let validation = validate(&ds, &note.net, &offset.net)?;
+        let validation = validate(&ds, learners.map(|_, l| &l.net))?;
         history.push(LossPoint {
             step: done,
             note: sum_note / since as f64,
@@ -369,14 +372,14 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
                     per_onset: v.per_onset,
                 });
                 stale = 0;
-                save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
+                save_model_set(&opts.out, &meta, learners.map(|_, l| &l.vars))?;
             } else {
                 stale += 1;
             }
         }
         let mut lines = Vec::new();
         if at_checkpoint {
-            save_checkpoint(&opts.out, &meta, &note.vars, &offset.vars, &history)?;
+            save_checkpoint(&opts.out, &meta, learners.map(|_, l| &l.vars), &history)?;
             lines.push(format!(
                 "step {done}: checkpoint saved{}",
                 validation.map_or(String::new(), |v| format!(
@@ -423,7 +426,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
             meta.training.steps_run = steps_run;
             meta.training.seconds = started.elapsed().as_secs_f64();
             meta.training.date = now();
-            save_model_set(&opts.out, &meta, &note.vars, &offset.vars)?;
+            save_model_set(&opts.out, &meta, learners.map(|_, l| &l.vars))?;
         }
     }
     write_history(&opts.out, &history)?;

@@ -89,11 +89,11 @@ impl ModelCard {
     }
 }
 
-/// The two weight files' bytes.
+/// The weight files' bytes.
 fn weight_bytes(entry: &ModelEntry) -> Result<u64, ModelError> {
     match &entry.source {
-        ModelSource::Builtin(b) => Ok((b.note.len() + b.offset.len()) as u64),
-        ModelSource::Folder(dir) => [StreamKind::Note, StreamKind::Offset]
+        ModelSource::Builtin(b) => Ok(b.weights.iter().map(|(_, w)| w.len() as u64).sum()),
+        ModelSource::Folder(dir) => StreamKind::ALL
             .iter()
             .map(|kind| file_len(&dir.join(kind.file_name())))
             .sum(),
@@ -137,7 +137,7 @@ mod tests {
     /// The weights a model's shape calls for, counted from `model.json` alone.
     fn layout_parameters(meta: &Value) -> usize {
         let meta = crate::model::ModelMeta::from_json(&meta.to_string()).unwrap();
-        [StreamKind::Note, StreamKind::Offset]
+        StreamKind::ALL
             .iter()
             .flat_map(|&kind| meta.shape(kind).layout())
             .map(|(_, dims)| dims.iter().product::<usize>())
@@ -148,8 +148,16 @@ mod tests {
     static IRISH: BuiltinModel = BuiltinModel {
         name: "irish",
         meta: include_bytes!("../../../../models/irish/model.json"),
-        note: include_bytes!("../../../../models/irish/note.safetensors"),
-        offset: include_bytes!("../../../../models/irish/offset.safetensors"),
+        weights: &[
+            (
+                "note.safetensors",
+                include_bytes!("../../../../models/irish/note.safetensors"),
+            ),
+            (
+                "offset.safetensors",
+                include_bytes!("../../../../models/irish/offset.safetensors"),
+            ),
+        ],
         eval: Some(include_bytes!("../../../../models/irish/eval.json")),
     };
 

@@ -13,7 +13,7 @@ mod card;
 
 pub use card::{model_cards, ModelCard};
 
-use crate::model::{load_model_set, ModelError, ModelSet};
+use crate::model::{load_model_set, ModelError, ModelSet, StreamKind};
 use crate::realtime::Engine;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::path::{Path, PathBuf};
@@ -25,10 +25,21 @@ pub struct BuiltinModel {
     /// The folder name under `models/`, shown in the model list.
     pub name: &'static str,
     pub meta: &'static [u8],
-    pub note: &'static [u8],
-    pub offset: &'static [u8],
+    /// Every weights file of the folder: (file name, bytes). Each stream finds its own by
+    /// [`crate::model::StreamKind::file_name`], so the build script lists no streams.
+    pub weights: &'static [(&'static str, &'static [u8])],
     /// `deepmidi eval`'s report, when the model folder has one: for its card.
     pub eval: Option<&'static [u8]>,
+}
+
+impl BuiltinModel {
+    fn weights_file(&self, kind: StreamKind, origin: &Path) -> Result<&'static [u8], ModelError> {
+        self.weights
+            .iter()
+            .find(|(name, _)| *name == kind.file_name())
+            .map(|(_, bytes)| *bytes)
+            .ok_or_else(|| ModelError::new(origin.join(kind.file_name()), "not built in"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,12 +66,10 @@ impl ModelEntry {
     /// Reads and checks the model set (allocates, reads files: not on the audio thread).
     pub fn load(&self) -> Result<ModelSet, ModelError> {
         match &self.source {
-            ModelSource::Builtin(b) => ModelSet::from_bytes(
-                Path::new(&format!("built-in:{}", b.name)),
-                b.meta,
-                b.note,
-                b.offset,
-            ),
+            ModelSource::Builtin(b) => {
+                let origin = PathBuf::from(format!("built-in:{}", b.name));
+                ModelSet::from_bytes(&origin, b.meta, |kind| b.weights_file(kind, &origin))
+            }
             ModelSource::Folder(dir) => load_model_set(dir),
         }
     }
@@ -302,15 +311,13 @@ mod tests {
         BuiltinModel {
             name: "irish",
             meta: b"",
-            note: b"",
-            offset: b"",
+            weights: &[],
             eval: None,
         },
         BuiltinModel {
             name: "bach",
             meta: b"",
-            note: b"",
-            offset: b"",
+            weights: &[],
             eval: None,
         },
     ];

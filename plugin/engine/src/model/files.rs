@@ -2,6 +2,7 @@
 //! about.
 
 use super::metadata::ModelMeta;
+use super::streams::{PerStream, StreamKind};
 use super::tensors::NetworkShape;
 use safetensors::{Dtype, SafeTensors};
 use std::collections::HashMap;
@@ -11,21 +12,6 @@ pub const META_FILE: &str = "model.json";
 /// `deepmidi eval`'s report, beside `model.json`: what a model card shows of how well the
 /// model predicts music it never trained on.
 pub const EVAL_FILE: &str = "eval.json";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StreamKind {
-    Note,
-    Offset,
-}
-
-impl StreamKind {
-    pub fn file_name(self) -> &'static str {
-        match self {
-            StreamKind::Note => "note.safetensors",
-            StreamKind::Offset => "offset.safetensors",
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {reason}", path.display())]
@@ -50,13 +36,12 @@ pub struct Weights {
     pub data: Vec<f32>,
 }
 
-/// A loaded model set: metadata plus both networks' weights, each checked against the
-/// layout the metadata implies.
+/// A loaded model set: metadata plus every stream's network weights, each checked against
+/// the layout the metadata implies.
 #[derive(Debug, Clone)]
 pub struct ModelSet {
     pub meta: ModelMeta,
-    pub note: HashMap<String, Weights>,
-    pub offset: HashMap<String, Weights>,
+    pub weights: PerStream<HashMap<String, Weights>>,
     /// Where it came from, for messages (a folder, or "built-in:NAME").
     pub origin: PathBuf,
 }
@@ -67,10 +52,7 @@ impl ModelSet {
     }
 
     pub fn tensors(&self, kind: StreamKind) -> &HashMap<String, Weights> {
-        match kind {
-            StreamKind::Note => &self.note,
-            StreamKind::Offset => &self.offset,
-        }
+        &self.weights[kind]
     }
 
     /// A tensor checked to exist; its shape was checked on loading.
@@ -86,33 +68,28 @@ impl ModelSet {
             })
     }
 
-    /// Parses a model set from its three files' bytes (the plugin's built-in models are
-    /// embedded this way; folders go through `load_model_set`).
-    pub fn from_bytes(
+    /// Parses a model set from its files' bytes: `model.json`'s, then each stream's weights
+    /// file as `weights` gives it (the plugin's built-in models are embedded; folders go
+    /// through `load_model_set`).
+    pub fn from_bytes<B: AsRef<[u8]>>(
         origin: &Path,
         meta: &[u8],
-        note: &[u8],
-        offset: &[u8],
+        mut weights: impl FnMut(StreamKind) -> Result<B, ModelError>,
     ) -> Result<ModelSet, ModelError> {
         let text =
             std::str::from_utf8(meta).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
         let meta =
             ModelMeta::from_json(text).map_err(|e| ModelError::new(origin.join(META_FILE), e))?;
-        let mut set = ModelSet {
+        let weights = PerStream::try_from_fn(|kind| {
+            let bytes = weights(kind)?;
+            read_weights(bytes.as_ref(), meta.shape(kind))
+                .map_err(|reason| ModelError::new(origin.join(kind.file_name()), reason))
+        })?;
+        Ok(ModelSet {
             meta,
-            note: HashMap::new(),
-            offset: HashMap::new(),
+            weights,
             origin: origin.to_path_buf(),
-        };
-        for (kind, bytes) in [(StreamKind::Note, note), (StreamKind::Offset, offset)] {
-            let weights = read_weights(bytes, set.shape(kind))
-                .map_err(|reason| ModelError::new(origin.join(kind.file_name()), reason))?;
-            match kind {
-                StreamKind::Note => set.note = weights,
-                StreamKind::Offset => set.offset = weights,
-            }
-        }
-        Ok(set)
+        })
     }
 }
 
@@ -154,7 +131,5 @@ pub fn load_model_set(dir: &Path) -> Result<ModelSet, ModelError> {
         std::fs::read(&path).map_err(|e| ModelError::new(path, e))
     };
     let meta = read(META_FILE)?;
-    let note = read(StreamKind::Note.file_name())?;
-    let offset = read(StreamKind::Offset.file_name())?;
-    ModelSet::from_bytes(dir, &meta, &note, &offset)
+    ModelSet::from_bytes(dir, &meta, |kind| read(kind.file_name()))
 }

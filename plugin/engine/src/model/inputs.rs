@@ -7,7 +7,7 @@
 //! p(gap | past, note, position). In split mode that note is the chord's newest, which is
 //! how the offset network learns when a chord is complete.
 
-use super::files::StreamKind;
+use super::streams::{PerStream, StreamKind};
 use crate::tokens::MetricPosition;
 use serde::{Deserialize, Serialize};
 
@@ -44,35 +44,63 @@ impl std::fmt::Display for Arch {
 /// One part of a network's input vector, in the order they are concatenated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NetInput {
-    /// The previous step's note token, embedded.
-    PrevNote,
-    /// The previous step's offset token, embedded.
-    PrevOffset,
+    /// A stream's token of the previous step, embedded.
+    Prev(StreamKind),
+    /// A stream's token already drawn for this step (the note an offset times), embedded.
+    Current(StreamKind),
     /// The onset's place in its bar ([`metric_features`]).
     Metric,
-    /// The note token this step's offset belongs to, embedded.
-    CurrentNote,
+}
+
+impl NetInput {
+    /// The stream whose vocabulary an embedded input indexes; `None` for computed features.
+    /// Every input must answer here (no wildcard), so a new input cannot silently read
+    /// another stream's vocabulary.
+    pub fn vocabulary(self) -> Option<StreamKind> {
+        match self {
+            NetInput::Prev(kind) | NetInput::Current(kind) => Some(kind),
+            NetInput::Metric => None,
+        }
+    }
+
+    /// The joint architecture's name for its embedding (`embedding_prev_note`); the seed
+    /// architecture's networks have one, `embedding`.
+    pub fn embedding_name(self) -> Option<String> {
+        let (when, kind) = match self {
+            NetInput::Prev(kind) => ("prev", kind),
+            NetInput::Current(kind) => ("current", kind),
+            NetInput::Metric => return None,
+        };
+        Some(format!("embedding_{when}_{}", kind.name()))
+    }
 }
 
 impl Arch {
     pub fn inputs(self, kind: StreamKind) -> &'static [NetInput] {
         use NetInput::*;
+        use StreamKind::*;
         match (self, kind) {
-            (Arch::Seed, StreamKind::Note) => &[PrevNote],
-            (Arch::Seed, StreamKind::Offset) => &[PrevOffset],
-            (Arch::Joint, StreamKind::Note) => &[PrevNote, PrevOffset, Metric],
-            (Arch::Joint, StreamKind::Offset) => &[PrevNote, PrevOffset, Metric, CurrentNote],
+            (Arch::Seed, Note) => &[Prev(Note)],
+            (Arch::Seed, Offset) => &[Prev(Offset)],
+            (Arch::Joint, Note) => &[Prev(Note), Prev(Offset), Metric],
+            (Arch::Joint, Offset) => &[Prev(Note), Prev(Offset), Metric, Current(Note)],
         }
+    }
+
+    /// Whether `kind`'s step reads `input`: a step waits for what it reads.
+    pub fn reads(self, kind: StreamKind, input: NetInput) -> bool {
+        self.inputs(kind).contains(&input)
     }
 }
 
-/// Everything a step of either network may read; each architecture takes its part.
+/// Everything a step of any network may read; each architecture takes its part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StepInput {
-    pub prev_note: u32,
-    pub prev_offset: u32,
-    /// The note being timed (offset network, joint architecture).
-    pub current_note: u32,
+    /// Each stream's token of the previous step.
+    pub prev: PerStream<u32>,
+    /// Each stream's token already drawn for this step (the note being timed); a stream
+    /// not drawn yet holds 0, which no network reads.
+    pub current: PerStream<u32>,
     /// Where the onset being chosen (note network) or timed (offset network) falls.
     pub position: MetricPosition,
 }
@@ -81,9 +109,8 @@ impl StepInput {
     /// The token an embedded input reads; `None` for the metric features.
     pub fn token(&self, input: NetInput) -> Option<u32> {
         match input {
-            NetInput::PrevNote => Some(self.prev_note),
-            NetInput::PrevOffset => Some(self.prev_offset),
-            NetInput::CurrentNote => Some(self.current_note),
+            NetInput::Prev(kind) => Some(self.prev[kind]),
+            NetInput::Current(kind) => Some(self.current[kind]),
             NetInput::Metric => None,
         }
     }
@@ -169,13 +196,22 @@ mod tests {
 
     #[test]
     fn architectures_name_their_inputs() {
-        assert_eq!(Arch::Seed.inputs(StreamKind::Note), &[NetInput::PrevNote]);
-        assert!(Arch::Joint
-            .inputs(StreamKind::Offset)
-            .contains(&NetInput::CurrentNote));
-        assert!(!Arch::Joint
-            .inputs(StreamKind::Note)
-            .contains(&NetInput::CurrentNote));
+        let current_note = NetInput::Current(StreamKind::Note);
+        assert_eq!(
+            Arch::Seed.inputs(StreamKind::Note),
+            &[NetInput::Prev(StreamKind::Note)]
+        );
+        assert!(Arch::Joint.reads(StreamKind::Offset, current_note));
+        assert!(!Arch::Joint.reads(StreamKind::Note, current_note));
+        assert_eq!(
+            current_note.embedding_name().as_deref(),
+            Some("embedding_current_note")
+        );
+        assert_eq!(NetInput::Metric.vocabulary(), None);
+        assert_eq!(
+            NetInput::Prev(StreamKind::Offset).vocabulary(),
+            Some(StreamKind::Offset)
+        );
         assert_eq!("joint".parse::<Arch>(), Ok(Arch::Joint));
         assert!("lstm".parse::<Arch>().is_err());
         assert_eq!(serde_json::to_string(&Arch::Joint).unwrap(), "\"joint\"");

@@ -1,7 +1,7 @@
 //! `model.json`: everything besides the weights that is needed to use or judge a model set.
 
-use super::files::StreamKind;
 use super::inputs::Arch;
+use super::streams::{PerStream, StreamKind};
 use super::tensors::NetworkShape;
 use crate::corpus::Meter;
 use crate::tokens::{
@@ -115,12 +115,11 @@ pub struct ModelMeta {
 
 impl Hyper {
     /// The shape of one network of a set with these settings and vocabularies.
-    pub fn shape(&self, kind: StreamKind, note_vocab: usize, offset_vocab: usize) -> NetworkShape {
+    pub fn shape(&self, kind: StreamKind, vocabs: PerStream<usize>) -> NetworkShape {
         NetworkShape {
             arch: self.arch,
             kind,
-            note_vocab,
-            offset_vocab,
+            vocabs,
             embedding: self.embedding,
             units: self.units,
             layers: self.layers,
@@ -130,8 +129,12 @@ impl Hyper {
 
 impl ModelMeta {
     pub fn shape(&self, kind: StreamKind) -> NetworkShape {
-        self.hyper
-            .shape(kind, self.note_vocab.len(), self.offset_vocab.len())
+        self.hyper.shape(kind, self.vocab_sizes())
+    }
+
+    /// Each stream's vocabulary size.
+    pub fn vocab_sizes(&self) -> PerStream<usize> {
+        vocab_sizes(&self.note_vocab, &self.offset_vocab)
     }
 
     /// The encoder of this model's tokens.
@@ -170,6 +173,15 @@ impl ModelMeta {
         }
         Ok(meta)
     }
+}
+
+/// Each stream's vocabulary size: the one place a stream finds its vocabulary (a model's,
+/// or a corpus's being trained).
+pub fn vocab_sizes(notes: &NoteVocab, offsets: &OffsetVocab) -> PerStream<usize> {
+    PerStream::from_fn(|kind| match kind {
+        StreamKind::Note => notes.len(),
+        StreamKind::Offset => offsets.len(),
+    })
 }
 
 /// Why a `model.json` cannot be used.

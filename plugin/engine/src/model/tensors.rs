@@ -6,8 +6,8 @@
 //! PyTorch's names and gate order (input, forget, cell, output), so each layer loads into a
 //! one-layer `torch.nn.LSTM` and candle-nn's stock `LSTM`.
 
-use super::files::StreamKind;
 use super::inputs::{Arch, NetInput, METRIC_FEATURES};
+use super::streams::{PerStream, StreamKind};
 
 /// A network's architecture and sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,8 +15,8 @@ pub struct NetworkShape {
     pub arch: Arch,
     /// Which stream the network predicts.
     pub kind: StreamKind,
-    pub note_vocab: usize,
-    pub offset_vocab: usize,
+    /// Every stream's vocabulary size: the network embeds tokens of several.
+    pub vocabs: PerStream<usize>,
     /// Width of each token embedding.
     pub embedding: usize,
     pub units: usize,
@@ -43,10 +43,7 @@ pub fn lstm(layer: usize, tensor: &str) -> String {
 impl NetworkShape {
     /// The vocabulary the network predicts (its head's outputs).
     pub fn vocab(&self) -> usize {
-        match self.kind {
-            StreamKind::Note => self.note_vocab,
-            StreamKind::Offset => self.offset_vocab,
-        }
+        self.vocabs[self.kind]
     }
 
     /// What the network reads, in input-vector order.
@@ -56,17 +53,11 @@ impl NetworkShape {
 
     /// The embedding of a token input: its tensor prefix and vocabulary; `None` for the
     /// metric features, which are computed, not learned.
-    pub fn embedding_of(&self, input: NetInput) -> Option<(&'static str, usize)> {
-        let prefix = match (self.arch, input) {
-            (_, NetInput::Metric) => return None,
-            (Arch::Seed, _) => EMBEDDING,
-            (Arch::Joint, NetInput::PrevNote) => "embedding_prev_note",
-            (Arch::Joint, NetInput::PrevOffset) => "embedding_prev_offset",
-            (Arch::Joint, NetInput::CurrentNote) => "embedding_current_note",
-        };
-        let vocab = match input {
-            NetInput::PrevOffset => self.offset_vocab,
-            _ => self.note_vocab,
+    pub fn embedding_of(&self, input: NetInput) -> Option<(String, usize)> {
+        let vocab = self.vocabs[input.vocabulary()?];
+        let prefix = match self.arch {
+            Arch::Seed => EMBEDDING.to_owned(),
+            Arch::Joint => input.embedding_name()?,
         };
         Some((prefix, vocab))
     }
@@ -75,7 +66,7 @@ impl NetworkShape {
     pub fn input_width(&self, input: NetInput) -> usize {
         match input {
             NetInput::Metric => METRIC_FEATURES,
-            _ => self.embedding,
+            NetInput::Prev(_) | NetInput::Current(_) => self.embedding,
         }
     }
 
@@ -117,8 +108,10 @@ mod tests {
         NetworkShape {
             arch,
             kind,
-            note_vocab: 10,
-            offset_vocab: 7,
+            vocabs: PerStream::from_fn(|k| match k {
+                StreamKind::Note => 10,
+                StreamKind::Offset => 7,
+            }),
             embedding: 4,
             units: 8,
             layers: 2,

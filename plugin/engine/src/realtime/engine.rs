@@ -2,15 +2,17 @@
 //!
 //! Onsets are scheduled in beats (next onset = previous onset + offset × tempo scale) and
 //! turned into sample positions only when their buffer comes, through the timeline's anchor.
-//! The event after the next one is sampled ahead, at most one step of each network per
-//! buffer, so no buffer pays for a whole chord's worth of model steps.
+//! The event after the next one is sampled ahead, and the musician's notes are heard, within
+//! a work allowance earned by the audio rendered ([`super::budget`]), so no buffer pays for a
+//! whole chord's worth of model steps.
 
+use super::budget::WorkBudget;
 use super::generator::{EventGenerator, Steering};
-use super::listener::{Listener, Listening, Turn, CHORD_WINDOW_SECONDS, FEED_STEPS_PER_BUFFER};
+use super::listener::{Listener, Listening, Turn, CHORD_WINDOW_SECONDS};
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
 use crate::corpus::Meter;
 use crate::harmony::PitchLock;
-use crate::model::{ModelError, ModelSet};
+use crate::model::{ModelError, ModelSet, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid};
 
 /// No note lasts longer than this many beats, whatever the gap to the next onset.
@@ -174,6 +176,25 @@ impl Bars {
     }
 }
 
+/// The beat an answer starts at: the first beat (or bar, with Sync to bar) at least Answer
+/// After beats after the musician fell silent at `silent`.
+fn answer_beat(
+    silent: f64,
+    listen: &Listening,
+    anchor: &Anchor,
+    transport: &Transport,
+    params: &EngineParams,
+) -> f64 {
+    // Half a sample: a beat rounded to the sample grid is still on it.
+    let hair = 0.5 / anchor.samples_per_beat;
+    next_boundary(
+        silent + listen.answer_after,
+        transport,
+        params.sync_to_bar,
+        hair,
+    )
+}
+
 /// Where the engine placed the buffer it processed last on the timeline: what a window
 /// needs to draw that buffer's notes in beats, and its playhead and bar lines.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -224,6 +245,11 @@ pub struct Engine {
     /// The beat of the latest onset the networks heard or played, while the timeline has
     /// not jumped since: what the gap to the next one is counted from.
     last_onset: Option<f64>,
+    /// The network steps the buffer being rendered may still take.
+    budget: WorkBudget,
+    /// The beat of the answer the generator was told to prepare (its gap and position),
+    /// while the musician is silent and everything they played was heard.
+    answer_at: Option<f64>,
 }
 
 impl Engine {
@@ -241,6 +267,8 @@ impl Engine {
             listener: Listener::new(),
             listening: false,
             last_onset: None,
+            budget: WorkBudget::default(),
+            answer_at: None,
         })
     }
 
@@ -284,6 +312,7 @@ impl Engine {
         self.next_onset = None;
         self.listener.forget();
         self.last_onset = None;
+        self.answer_at = None;
     }
 
     /// Works out this buffer's place on the timeline; returns `None` while stopped.
@@ -323,6 +352,7 @@ impl Engine {
                 // A silence the musician began before the jump goes on from here.
                 engine.next_onset = None;
                 engine.listener.restart(position);
+                engine.forget_prepared_answer();
             } else {
                 let onset = next_boundary(position, transport, params.sync_to_bar, hair);
                 engine.schedule(onset, params);
@@ -392,6 +422,7 @@ impl Engine {
         input: &[EngineEvent],
         out: &mut impl FnMut(EngineEvent),
     ) {
+        let mut steps = self.budget.earn(frames, self.sample_rate);
         self.follow_listen_switch(params, out);
         let anchor = self.follow_transport(transport, params, out);
         self.placed = anchor.map(|anchor| PlacedBuffer {
@@ -419,13 +450,20 @@ impl Engine {
         let window = self.chord_window();
         self.listener
             .close_before(self.clock + i64::from(frames), window);
-        self.feed(params, false);
-        if !matches!(
-            (params.listen, self.listener.turn),
-            (Some(_), Turn::Listening { .. })
-        ) {
-            // Prepare ahead: at most one step of each network per buffer.
-            self.generator.work(&params.steering());
+        self.feed(params, &mut steps);
+        let draw_ahead = match (params.listen, self.listener.turn, anchor) {
+            (None, ..) | (Some(_), Turn::Answering { .. }, _) => true,
+            (
+                Some(listen),
+                Turn::Listening {
+                    silent_since: Some(silent),
+                },
+                Some(anchor),
+            ) => self.prepare_answer(silent, &listen, &anchor, transport, params),
+            (Some(_), Turn::Listening { .. }, _) => false,
+        };
+        if draw_ahead {
+            self.generator.work(&params.steering(), &mut steps);
         }
         self.clock += i64::from(frames);
     }
@@ -441,6 +479,7 @@ impl Engine {
         self.all_notes_off(0, out);
         self.next_onset = None;
         self.listener.wait();
+        self.forget_prepared_answer();
         if !on {
             self.anchor = None;
         }
@@ -466,13 +505,7 @@ impl Engine {
             Turn::Listening {
                 silent_since: Some(silent),
             } => {
-                let hair = 0.5 / anchor.samples_per_beat;
-                let at = next_boundary(
-                    silent + listen.answer_after,
-                    transport,
-                    params.sync_to_bar,
-                    hair,
-                );
+                let at = answer_beat(silent, &listen, anchor, transport, params);
                 if at < onsets_before && due(at) {
                     self.start_answer(at, &listen, params);
                     return self.render(until, onsets_before, anchor, transport, params, out);
@@ -494,18 +527,59 @@ impl Engine {
         }
     }
 
-    /// The answer starts at beat `at`, from the state the musician left.
+    /// The answer starts at beat `at`, from the state the musician left: whatever they
+    /// played and was not heard yet is heard now (at most the queue), and the answer's first
+    /// event, drawn ahead while they were silent, plays.
     fn start_answer(&mut self, at: f64, listen: &Listening, params: &EngineParams) {
-        self.feed(params, true);
-        if let Some(last) = self.last_onset {
-            let gap = self.gap_steps(last, at, params);
-            self.generator.resume_after(gap);
-        }
+        let mut everything = u32::MAX;
+        self.feed(params, &mut everything);
+        self.prepare_answer_at(at, params);
+        self.answer_at = None;
         let length = listen.answer_length.beats(self.bars.meter.bar_quarters());
         self.listener.turn = Turn::Answering {
             ends: length.map(|beats| at + beats),
         };
         self.schedule(at, params);
+    }
+
+    /// While the musician is silent and everything they played was heard: tells the
+    /// generator the answer's gap and position, so that it draws the answer's first event
+    /// ahead and the answer's buffer needs no burst of work. Returns whether it may draw.
+    fn prepare_answer(
+        &mut self,
+        silent: f64,
+        listen: &Listening,
+        anchor: &Anchor,
+        transport: &Transport,
+        params: &EngineParams,
+    ) -> bool {
+        if !self.listener.is_idle() {
+            return false;
+        }
+        let at = answer_beat(silent, listen, anchor, transport, params);
+        self.prepare_answer_at(at, params);
+        true
+    }
+
+    /// [`Engine::prepare_answer`] for an answer at `at`, unless it was prepared for that beat.
+    fn prepare_answer_at(&mut self, at: f64, params: &EngineParams) {
+        if self.answer_at == Some(at) {
+            return;
+        }
+        let gap = self.last_onset.map(|last| self.gap_steps(last, at, params));
+        self.generator.resume_after(gap);
+        let grid = self.generator.tables().grid;
+        self.generator
+            .set_position(self.bars.position(at, params.stretch(), &grid));
+        self.answer_at = Some(at);
+    }
+
+    /// The musician played, the timeline jumped or Listen switched: an answer prepared and
+    /// not begun is taken back.
+    fn forget_prepared_answer(&mut self) {
+        if self.answer_at.take().is_some() {
+            self.generator.cancel_resume();
+        }
     }
 
     /// A note from the musician at `sample` of this buffer. A note-on while answering ends
@@ -526,6 +600,7 @@ impl Engine {
                     self.all_notes_off(sample, out);
                     self.next_onset = None;
                 }
+                self.forget_prepared_answer();
                 let grid = self.generator.tables().grid;
                 let position = self.bars.position(beat, params.stretch(), &grid);
                 let window = self.chord_window();
@@ -544,25 +619,32 @@ impl Engine {
         ((CHORD_WINDOW_SECONDS * self.sample_rate).round() as i64).max(1)
     }
 
-    /// Feeds the musician's finished onsets through the networks, at most
-    /// [`FEED_STEPS_PER_BUFFER`] steps; with `everything` (an answer starts), every onset
-    /// heard, the open one too.
-    fn feed(&mut self, params: &EngineParams, everything: bool) {
+    /// Feeds the musician's finished onsets through the networks while `steps` last, a
+    /// split chord note by note (each part steps every network once). `u32::MAX`: every onset
+    /// heard, the open one too (an answer starts).
+    fn feed(&mut self, params: &EngineParams, steps: &mut u32) {
+        let everything = *steps == u32::MAX;
         if everything {
             self.listener.close();
         }
-        let mut steps = 0;
-        while let Some(onset) = self.listener.front() {
-            steps += self.generator.steps_to_hear(&onset.chord);
-            if steps > FEED_STEPS_PER_BUFFER && !everything {
-                break;
+        let cost = StreamKind::COUNT as u32;
+        while let Some(onset) = self.listener.front().copied() {
+            let parts = self.generator.steps_to_hear(&onset.chord);
+            while self.listener.front_fed() < parts {
+                if !everything && *steps < cost {
+                    return;
+                }
+                *steps = steps.saturating_sub(cost);
+                let gap = self
+                    .last_onset
+                    .map(|last| self.gap_steps(last, onset.beat, params));
+                let part = self.listener.front_fed();
+                self.generator
+                    .listen_part(&onset.chord, gap, onset.position, part);
+                self.listener.fed_part();
+                self.answer_at = None;
             }
-            let onset = *onset;
             self.listener.pop();
-            let gap = self
-                .last_onset
-                .map(|last| self.gap_steps(last, onset.beat, params));
-            self.generator.listen(&onset.chord, gap, onset.position);
             self.last_onset = Some(onset.beat);
         }
     }

@@ -1,24 +1,24 @@
 //! Sampling the next musical event (a chord and the gap after it) step by step.
 //!
-//! The note and offset networks each have their own RNG, so the tokens drawn do not depend
-//! on how their steps interleave: the engine may spread the steps over several audio
-//! buffers, or do them all at once, and get the same music.
-//!
-//! In the joint architecture a note step reads where its onset falls in the bar, and an
-//! offset step reads the note it times: an event's note step waits until its position is
-//! set ([`EventGenerator::set_position`]), and each offset step waits for its note.
+//! Each network has its own RNG, so the tokens drawn do not depend on how their steps
+//! interleave: the engine may spread the steps over several audio buffers, or do them all at
+//! once, and get the same music. Which step comes next is the [`EventBuilder`]'s state
+//! machine; the generator takes it and reports what it drew.
 //!
 //! How an event is drawn ([`Steering`]: the two temperatures and the pitch lock) can change
 //! while it is being drawn ahead. Then the generator steps back to the state it had before
 //! the event and draws it again under the new settings, so a change takes effect at the next
-//! onset, and what is played does not depend on how far ahead the event had been drawn.
+//! onset, and what is played does not depend on how far ahead the event had been drawn. The
+//! [`StepLog`] makes that cheap: only steps whose input changed run the networks again.
 
+use super::builder::{EventBuilder, Next};
 use super::lstm::{LstmState, PackedLstm};
 use super::sampler::{sample_token, sample_token_where, sample_weighted};
+use super::step_log::StepLog;
 use super::tables::{Chord, TokenTables};
 use crate::corpus::{Meter, MAX_CHORD_NOTES};
 use crate::harmony::{estimate_key, Key, PitchLock, PitchSet, KEY_WINDOW_ONSETS};
-use crate::model::{ModelError, ModelSet, NetInput, StepInput, StreamKind};
+use crate::model::{ModelError, ModelSet, NetInput, PerStream, StepInput, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid, TokenMode};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -73,39 +73,16 @@ pub struct Event {
     pub offset_steps: u32,
 }
 
-/// The event being sampled. In split mode a chord is several (note, offset) pairs whose
-/// offsets are 0 until the last; a note step is only taken once the offsets before it
-/// said "same onset".
-#[derive(Debug, Clone, Copy, Default)]
-struct Pending {
-    chord: Chord,
-    notes_done: usize,
-    offsets_done: usize,
-    /// The gap that ends the event, once sampled.
-    final_offset: Option<u32>,
-    /// Where the event's onset falls in its bar, once known.
-    position: Option<MetricPosition>,
-    /// The steering of its first draw, once drawing began.
-    steering: Option<Steering>,
-}
-
-impl Pending {
-    fn begun(&self) -> bool {
-        self.steering.is_some()
-    }
-}
-
-/// What the stream has heard and drawn besides the networks' hidden state: with those, it
-/// is the whole stream, so a copy of both steps back exactly.
-#[derive(Clone)]
-struct Heard {
-    note_rng: Pcg64Mcg,
-    offset_rng: Pcg64Mcg,
-    /// The newest note token, and the one before it (what the offset network's step reads
-    /// as the previous note while the newest is the note it times).
-    last_note: u32,
+/// The stream: every network's memory and RNG, and what it has heard and drawn. A copy of
+/// it steps back exactly ([`EventGenerator`] keeps one from before the pending event).
+struct Stream {
+    states: PerStream<LstmState>,
+    rngs: PerStream<Pcg64Mcg>,
+    /// Each stream's newest token.
+    last: PerStream<u32>,
+    /// The note token before the newest (what the offset network's step reads as the
+    /// previous note while the newest is the note it times).
     note_before: u32,
-    last_offset: u32,
     /// The key the stream was started in (by the tonic primer); `None` while unlocked.
     key: Option<Key>,
     /// The chords of the last onsets played, a ring whose next slot is `recent_next`: what
@@ -114,32 +91,39 @@ struct Heard {
     recent_next: usize,
 }
 
-/// The stream as it was before the pending event's first draw.
-struct Snapshot {
-    note: LstmState,
-    offset: LstmState,
-    heard: Heard,
+impl Stream {
+    /// Becomes a copy of `other` without allocating (the states' buffers are reused).
+    fn copy_from(&mut self, other: &Stream) {
+        self.states.copy_from(&other.states);
+        self.rngs.clone_from(&other.rngs);
+        self.last = other.last;
+        self.note_before = other.note_before;
+        self.key = other.key;
+        self.recent = other.recent;
+        self.recent_next = other.recent_next;
+    }
 }
 
+/// Log room: the tonic primer (both networks a note) and a full split chord.
+const LOGGED_STEPS: usize = 2 * PRIMER_NOTES + 2 * MAX_CHORD_NOTES;
+
 pub struct EventGenerator {
-    /// The note network reads the onset's bar position: its step waits for it.
+    nets: PerStream<PackedLstm>,
+    /// Whether an event's steps wait for its onset's bar position (joint architecture).
     hears_the_bar: bool,
-    /// The offset network reads the note it times: its step waits for that note.
-    times_its_note: bool,
-    note: PackedLstm,
-    offset: PackedLstm,
     tables: TokenTables,
-    heard: Heard,
-    start: Snapshot,
+    stream: Stream,
+    /// The stream as it was before the pending event's first step.
+    start: Stream,
+    log: StepLog,
     steering: Steering,
-    /// `steering.lock`'s pitches, and whether that is every pitch.
-    allowed: PitchSet,
-    unlocked: bool,
-    /// Per note index: the tonic pull of the lock's key (see [`TONIC_PULL`]), and the
-    /// pulled logits of the latest step.
-    pull: Vec<f32>,
-    pulled: Vec<f32>,
-    pending: Pending,
+    /// The steering of the pending event's first step, once it began.
+    begun_with: Option<Steering>,
+    lock: LockedDraw,
+    pending: EventBuilder,
+    /// The previous offset token from before [`EventGenerator::resume_after`], while an
+    /// answer is prepared and not yet played: the musician playing again puts it back.
+    resumed_from: Option<u32>,
 }
 
 /// Where an onset falls when nothing says otherwise: a 4/4 downbeat, as in free-running.
@@ -147,213 +131,43 @@ fn downbeat(grid: &OffsetGrid) -> MetricPosition {
     grid.position_in_bar(0.0, Meter::COMMON_TIME)
 }
 
-/// Distinct RNG streams for the two networks from one user seed.
-fn rngs(seed: u64) -> (Pcg64Mcg, Pcg64Mcg) {
-    (
-        Pcg64Mcg::seed_from_u64(seed),
-        Pcg64Mcg::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15),
-    )
+/// What the pitch lock asks of each note draw, worked out when the lock changes.
+struct LockedDraw {
+    /// The lock's pitches, and whether that is every pitch.
+    allowed: PitchSet,
+    unlocked: bool,
+    /// Per note index: the tonic pull of the lock's key (see [`TONIC_PULL`]), and the
+    /// pulled logits of the latest step.
+    pull: Vec<f32>,
+    pulled: Vec<f32>,
 }
 
-impl EventGenerator {
-    /// Allocates: build off the audio thread.
-    pub fn new(model: &ModelSet, seed: u64) -> Result<EventGenerator, ModelError> {
-        let (note_rng, offset_rng) = rngs(seed);
-        let arch = model.meta.hyper.arch;
-        let (note, offset) = (
-            PackedLstm::new(model, StreamKind::Note)?,
-            PackedLstm::new(model, StreamKind::Offset)?,
-        );
-        let heard = Heard {
-            note_rng,
-            offset_rng,
-            last_note: 0,
-            note_before: 0,
-            last_offset: 0,
-            key: None,
-            recent: [Chord::default(); KEY_WINDOW_ONSETS],
-            recent_next: 0,
-        };
-        let start = Snapshot {
-            note: note.new_state(),
-            offset: offset.new_state(),
-            heard: heard.clone(),
-        };
-        let mut g = EventGenerator {
-            hears_the_bar: arch.inputs(StreamKind::Note).contains(&NetInput::Metric),
-            times_its_note: arch
-                .inputs(StreamKind::Offset)
-                .contains(&NetInput::CurrentNote),
-            note,
-            offset,
-            tables: TokenTables::new(&model.meta),
-            heard,
-            start,
-            steering: Steering::free(0.0),
+impl LockedDraw {
+    fn new(vocab: usize) -> LockedDraw {
+        LockedDraw {
             allowed: PitchSet::ALL,
             unlocked: true,
-            pull: vec![0.0; model.meta.note_vocab.len()],
-            pulled: vec![0.0; model.meta.note_vocab.len()],
-            pending: Pending::default(),
-        };
-        g.reset(seed);
-        Ok(g)
-    }
-
-    pub fn tables(&self) -> &TokenTables {
-        &self.tables
-    }
-
-    /// Fresh hidden state and RNGs; the first input tokens are drawn from the training
-    /// frequencies, so each seed starts somewhere different but typical. A locked stream
-    /// then starts in its key (see [`PRIMER_NOTES`]).
-    pub fn reset(&mut self, seed: u64) {
-        let h = &mut self.heard;
-        (h.note_rng, h.offset_rng) = rngs(seed);
-        self.note.reset();
-        self.offset.reset();
-        h.last_note = sample_weighted(&self.tables.note_counts, &mut h.note_rng);
-        h.note_before = h.last_note;
-        h.last_offset = sample_weighted(&self.tables.offset_counts, &mut h.offset_rng);
-        h.key = None;
-        h.recent = [Chord::default(); KEY_WINDOW_ONSETS];
-        h.recent_next = 0;
-        self.pending = Pending::default();
-        self.mark_start();
-    }
-
-    /// Feeds known steps (vocabulary indices, and each step's bar position) through both
-    /// networks, e.g. a primer's, so sampling continues from them. The slices are read up to
-    /// the shortest.
-    pub fn prime(&mut self, notes: &[u32], offsets: &[u32], positions: &[MetricPosition]) {
-        for ((&n, &o), &position) in notes.iter().zip(offsets).zip(positions) {
-            self.hear(n, o, position);
-        }
-        self.pending = Pending::default();
-        self.mark_start();
-    }
-
-    /// Runs one known step through both networks.
-    fn hear(&mut self, note: u32, offset: u32, position: MetricPosition) {
-        self.hear_note(note, position);
-        self.heard.last_offset = offset;
-    }
-
-    /// Runs a known note through both networks; the gap after it is not known yet.
-    fn hear_note(&mut self, note: u32, position: MetricPosition) {
-        let h = &mut self.heard;
-        let step = StepInput {
-            prev_note: h.last_note,
-            prev_offset: h.last_offset,
-            current_note: note,
-            position,
-        };
-        self.note.step(&step);
-        self.offset.step(&step);
-        h.note_before = h.last_note;
-        h.last_note = note;
-    }
-
-    /// Network steps [`EventGenerator::listen`] takes for `chord`: one, or one a note in
-    /// split mode.
-    pub fn steps_to_hear(&self, chord: &Chord) -> usize {
-        match self.tables.mode {
-            TokenMode::Chord => 1,
-            TokenMode::Split => chord.as_slice().len().max(1),
+            pull: vec![0.0; vocab],
+            pulled: vec![0.0; vocab],
         }
     }
 
-    /// The musician played `chord` at `position`, `gap_steps` grid steps after the onset
-    /// before it (`None`: nothing came before). What was drawn ahead and not played is
-    /// forgotten; the networks hear the chord (the nearest the vocabulary has) as if they
-    /// had played it, lowest note first in split mode, as the corpus was read. The lock's
-    /// key finder hears it too.
-    pub fn listen(&mut self, chord: &Chord, gap_steps: Option<u32>, position: MetricPosition) {
-        self.discard_pending();
-        if let Some(steps) = gap_steps {
-            self.heard.last_offset = self.tables.nearest_offset(steps);
-        }
-        match self.tables.mode {
-            TokenMode::Chord => self.hear_note(self.tables.nearest_token(chord), position),
-            TokenMode::Split => {
-                let same_onset = self.tables.nearest_offset(0);
-                for (k, &pitch) in chord.as_slice().iter().enumerate() {
-                    if k > 0 {
-                        self.heard.last_offset = same_onset;
-                    }
-                    let mut single = Chord::default();
-                    single.insert(pitch);
-                    self.hear_note(self.tables.nearest_token(&single), position);
-                }
-            }
-        }
-        self.remember(*chord);
-        self.mark_start();
-    }
-
-    /// The next event comes `gap_steps` after the last onset heard or played (an answer
-    /// after the musician's silence), not where the network's own gap put it: what was
-    /// drawn ahead is forgotten, and the next draws read that gap.
-    pub fn resume_after(&mut self, gap_steps: u32) {
-        self.discard_pending();
-        self.heard.last_offset = self.tables.nearest_offset(gap_steps.max(1));
-        self.mark_start();
-    }
-
-    /// Steps back to before the pending event's first draw; it will be drawn afresh.
-    fn discard_pending(&mut self) {
-        if self.pending.begun() {
-            self.note.restore(&self.start.note);
-            self.offset.restore(&self.start.offset);
-            self.heard.clone_from(&self.start.heard);
-        }
-        self.pending = Pending::default();
-    }
-
-    /// Adds an onset's chord to what the lock listens to.
-    fn remember(&mut self, chord: Chord) {
-        let h = &mut self.heard;
-        h.recent[h.recent_next] = chord;
-        h.recent_next = (h.recent_next + 1) % KEY_WINDOW_ONSETS;
-    }
-
-    /// Keeps the stream as it is now, before the next event's first draw.
-    fn mark_start(&mut self) {
-        self.note.save(&mut self.start.note);
-        self.offset.save(&mut self.start.offset);
-        self.start.heard.clone_from(&self.heard);
-    }
-
-    /// Takes the settings the next draws are made under. If the pending event was begun
-    /// under others, the stream steps back to before it, to draw it again.
-    fn steer(&mut self, steering: &Steering) {
-        if steering.lock != self.steering.lock {
-            self.allowed = steering.lock.allowed();
-            self.unlocked = self.allowed == PitchSet::ALL;
-            self.set_pull(&steering.lock);
-        }
-        self.steering = *steering;
-        if self.pending.steering.is_some_and(|s| s != *steering) {
-            self.note.restore(&self.start.note);
-            self.offset.restore(&self.start.offset);
-            self.heard.clone_from(&self.start.heard);
-            self.pending = Pending {
-                position: self.pending.position,
-                ..Pending::default()
-            };
-        }
+    fn set(&mut self, lock: &PitchLock, tables: &TokenTables) {
+        self.allowed = lock.allowed();
+        self.unlocked = self.allowed == PitchSet::ALL;
+        self.set_pull(lock, tables);
     }
 
     /// Each note index's pull towards `lock`'s key: the mean over its pitches of the pull
     /// of their degree. Bounded by the vocabulary and chord sizes.
-    fn set_pull(&mut self, lock: &PitchLock) {
+    fn set_pull(&mut self, lock: &PitchLock, tables: &TokenTables) {
         self.pull.fill(0.0);
         let Some(key) = lock.key() else {
             return;
         };
         let triad = key.scale.tonic_triad();
         let weights = TONIC_PULL[usize::from(key.scale.is_minor())];
-        for (pull, chord) in self.pull.iter_mut().zip(&self.tables.chords) {
+        for (pull, chord) in self.pull.iter_mut().zip(&tables.chords) {
             let pitches = chord.as_slice();
             let total: f32 = pitches
                 .iter()
@@ -369,93 +183,24 @@ impl EventGenerator {
         }
     }
 
-    /// Before an event's first draw: a stream whose lock asks for a key it is not in yet
-    /// (after a reset, or when the key changes) first hears that key's tonic chord.
-    fn begin(&mut self) {
-        if self.pending.begun() {
-            return;
-        }
-        self.pending.steering = Some(self.steering);
-        let key = self.steering.lock.key();
-        if key != self.heard.key {
-            if let Some(key) = key {
-                self.hear_tonic_chord(key);
-            }
-            self.heard.key = key;
-        }
-    }
-
-    /// The tonic chord, arpeggiated upwards in the model's commonest gap, so that the onset
-    /// after it is the pending event's. It sits around the model's usual register, within
-    /// the lock's range, each note moved to the nearest allowed pitch.
-    fn hear_tonic_chord(&mut self, key: Key) {
-        let (lo, hi) = self.steering.lock.range();
-        let centre = self.tables.centre_pitch.clamp(lo, hi);
-        // The root a half octave below the centre, so the arpeggio's octave sits around it.
-        let (r, below) = (i32::from(key.root.index()), i32::from(centre) - 6);
-        let root = (below - (below - r).rem_euclid(12)).max(r);
-        let [_, third, fifth] = key.scale.tonic_triad();
-        let gap = self.tables.typical_gap;
-        let gap_steps = self.tables.offset_steps[gap as usize];
-        let onset = self.position();
-        for (k, step) in [0, third, fifth, 12].into_iter().enumerate() {
-            let pitch = (root + i32::from(step)).clamp(0, 127) as u8;
-            let mut chord = Chord::default();
-            chord.insert(self.allowed.nearest(pitch).unwrap_or(pitch));
-            let back = (PRIMER_NOTES - k) as u32 * gap_steps % onset.bar_steps.max(1);
-            let position = OffsetGrid::advance(onset, onset.bar_steps - back);
-            self.hear(self.tables.nearest_token(&chord), gap, position);
-        }
-    }
-
-    /// Sets where the next onset falls in its bar: the engine calls this as soon as it
-    /// knows the onset's beat. The first position set for an event holds; the seed
-    /// architecture ignores it.
-    pub fn set_position(&mut self, position: MetricPosition) {
-        self.pending.position.get_or_insert(position);
-    }
-
-    /// Whether the next event still waits for its position (joint architecture).
-    fn needs_position(&self) -> bool {
-        self.hears_the_bar && self.pending.position.is_none()
-    }
-
-    fn notes_allowed(&self) -> usize {
-        let p = &self.pending;
-        match self.tables.mode {
-            TokenMode::Chord => 1,
-            TokenMode::Split if p.final_offset.is_some() => p.offsets_done,
-            TokenMode::Split => p.offsets_done + 1,
-        }
-    }
-
-    /// The pending onset's bar position, or a 4/4 downbeat until it is known.
-    fn position(&self) -> MetricPosition {
-        self.pending
-            .position
-            .unwrap_or_else(|| downbeat(&self.tables.grid))
-    }
-
-    fn step_input(&self, current_note: u32, prev_note: u32) -> StepInput {
-        StepInput {
-            prev_note,
-            prev_offset: self.heard.last_offset,
-            current_note,
-            position: self.position(),
-        }
-    }
-
-    /// Draws a note token under the lock. Returns the token the networks hear next and
-    /// the pitches to play: the token's own, or, when the lock allows no token at all, the
-    /// model's own choice (drawn unmasked, at the same temperature: its favourite at 0) moved
-    /// by octaves to the nearest allowed pitches, and the networks hear the token nearest to
-    /// those. Drawn rather than always the favourite, so a melody out of the model's reach
-    /// keeps its variety.
-    fn draw_note(&mut self, temperature: f32) -> (u32, Chord) {
-        let mut logits = self.note.logits();
-        let (tables, allowed, rng) = (&self.tables, self.allowed, &mut self.heard.note_rng);
-        if let Some(key) = self.steering.lock.key() {
-            let heard = estimate_key(self.heard.recent.iter().flat_map(|c| c.as_slice()));
+    /// Draws a note token under the lock from `logits`. Returns the token the networks hear
+    /// next and the pitches to play: the token's own, or, when the lock allows no token at
+    /// all, the model's own choice (drawn unmasked, at the same temperature: its favourite at
+    /// 0) moved by octaves to the nearest allowed pitches, and the networks hear the token
+    /// nearest to those. Drawn rather than always the favourite, so a melody out of the
+    /// model's reach keeps its variety. `recent`: the onsets the key finder hears.
+    fn draw(
+        &mut self,
+        logits: &[f32],
+        steering: &Steering,
+        tables: &TokenTables,
+        recent: &[Chord],
+        rng: &mut Pcg64Mcg,
+    ) -> (u32, Chord) {
+        let temperature = steering.pitch_temperature;
+        let mut logits = logits;
+        if let Some(key) = steering.lock.key() {
+            let heard = estimate_key(recent.iter().flat_map(|c| c.as_slice()));
             let strength = if heard == Some(key.heard_as()) {
                 PULL_IN_KEY
             } else {
@@ -470,6 +215,7 @@ impl EventGenerator {
             let token = sample_token(logits, temperature, rng);
             return (token, tables.chords[token as usize]);
         }
+        let allowed = self.allowed;
         let fits = |i: usize| allowed.contains_all(tables.chord_sets[i]);
         if let Some(token) = sample_token_where(logits, temperature, fits, rng) {
             return (token, tables.chords[token as usize]);
@@ -481,86 +227,422 @@ impl EventGenerator {
         }
         (tables.nearest_token(&chord), chord)
     }
+}
 
-    fn note_step(&mut self) -> bool {
-        if self.pending.notes_done >= self.notes_allowed() || self.needs_position() {
-            return false;
-        }
-        self.begin();
-        let input = self.step_input(0, self.heard.last_note);
-        self.note.step(&input);
-        let (token, chord) = self.draw_note(self.steering.pitch_temperature);
-        self.heard.note_before = self.heard.last_note;
-        self.heard.last_note = token;
-        for &p in chord.as_slice() {
-            self.pending.chord.insert(p);
-        }
-        self.pending.notes_done += 1;
-        true
+/// Distinct RNG streams for the networks from one user seed (the note network's is the
+/// seed's own, as before there were more).
+fn rngs(seed: u64) -> PerStream<Pcg64Mcg> {
+    PerStream::from_fn(|kind| {
+        let k = StreamKind::ALL.iter().position(|&s| s == kind).unwrap_or(0) as u64;
+        Pcg64Mcg::seed_from_u64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    })
+}
+
+impl EventGenerator {
+    /// Allocates: build off the audio thread.
+    pub fn new(model: &ModelSet, seed: u64) -> Result<EventGenerator, ModelError> {
+        let arch = model.meta.hyper.arch;
+        let nets = PerStream::try_from_fn(|kind| PackedLstm::new(model, kind))?;
+        let tables = TokenTables::new(&model.meta);
+        let new_stream = || Stream {
+            states: nets.map(|_, net| net.new_state()),
+            rngs: rngs(seed),
+            last: PerStream::default(),
+            note_before: 0,
+            key: None,
+            recent: [Chord::default(); KEY_WINDOW_ONSETS],
+            recent_next: 0,
+        };
+        let widest = nets.values().map(PackedLstm::vocab).max().unwrap_or(0);
+        let largest = nets
+            .values()
+            .map(PackedLstm::new_state)
+            .max_by_key(LstmState::len)
+            .expect("a network per stream");
+        let hears_the_bar = StreamKind::ALL
+            .iter()
+            .any(|&kind| arch.reads(kind, NetInput::Metric));
+        let vocab = model.meta.note_vocab.len();
+        let (stream, start) = (new_stream(), new_stream());
+        let mut g = EventGenerator {
+            nets,
+            hears_the_bar,
+            pending: EventBuilder::new(tables.mode, hears_the_bar),
+            tables,
+            stream,
+            start,
+            log: StepLog::new(LOGGED_STEPS, &largest, widest),
+            steering: Steering::free(0.0),
+            begun_with: None,
+            lock: LockedDraw::new(vocab),
+            resumed_from: None,
+        };
+        g.reset(seed);
+        Ok(g)
     }
 
-    fn offset_step(&mut self) -> bool {
-        if self.pending.final_offset.is_some() {
-            return false;
+    pub fn tables(&self) -> &TokenTables {
+        &self.tables
+    }
+
+    /// Fresh hidden state and RNGs; the first input tokens are drawn from the training
+    /// frequencies, so each seed starts somewhere different but typical. A locked stream
+    /// then starts in its key (see [`PRIMER_NOTES`]).
+    pub fn reset(&mut self, seed: u64) {
+        let s = &mut self.stream;
+        s.rngs = rngs(seed);
+        for (_, state) in s.states.iter_mut() {
+            state.reset();
         }
-        if self.times_its_note && self.pending.notes_done <= self.pending.offsets_done {
-            return false;
+        let (note, offset) = (StreamKind::Note, StreamKind::Offset);
+        s.last[note] = sample_weighted(&self.tables.note_counts, &mut s.rngs[note]);
+        s.note_before = s.last[note];
+        s.last[offset] = sample_weighted(&self.tables.offset_counts, &mut s.rngs[offset]);
+        s.key = None;
+        s.recent = [Chord::default(); KEY_WINDOW_ONSETS];
+        s.recent_next = 0;
+        self.resumed_from = None;
+        self.new_event();
+    }
+
+    /// Feeds known steps (vocabulary indices, and each step's bar position) through both
+    /// networks, e.g. a primer's, so sampling continues from them. The slices are read up to
+    /// the shortest.
+    pub fn prime(&mut self, notes: &[u32], offsets: &[u32], positions: &[MetricPosition]) {
+        for ((&n, &o), &position) in notes.iter().zip(offsets).zip(positions) {
+            self.hear(n, o, position);
         }
-        self.begin();
-        let input = self.step_input(self.heard.last_note, self.heard.note_before);
-        let logits = self.offset.step(&input);
-        let temperature = self.steering.rhythm_temperature;
-        let token = sample_token(logits, temperature, &mut self.heard.offset_rng);
-        self.heard.last_offset = token;
-        let steps = self.tables.offset_steps[token as usize];
-        self.pending.offsets_done += 1;
-        let ends = match self.tables.mode {
-            TokenMode::Chord => true,
-            TokenMode::Split => steps > 0 || self.pending.offsets_done >= MAX_CHORD_NOTES,
+        self.new_event();
+    }
+
+    /// Runs one known step through both networks.
+    fn hear(&mut self, note: u32, offset: u32, position: MetricPosition) {
+        self.hear_note(note, position);
+        self.stream.last[StreamKind::Offset] = offset;
+    }
+
+    /// Runs a known note through every network; the gap after it is not known yet.
+    fn hear_note(&mut self, note: u32, position: MetricPosition) {
+        let s = &mut self.stream;
+        let step = StepInput {
+            prev: s.last,
+            current: PerStream::from_fn(|kind| match kind {
+                StreamKind::Note => note,
+                StreamKind::Offset => 0,
+            }),
+            position,
         };
-        if ends {
-            self.pending.final_offset = Some(steps.max(1));
+        for (kind, net) in self.nets.iter_mut() {
+            self.log.step(net, &mut s.states[kind], kind, &step);
         }
-        true
+        s.note_before = s.last[StreamKind::Note];
+        s.last[StreamKind::Note] = note;
+    }
+
+    /// Parts [`EventGenerator::listen_part`] hears `chord` in: one, or one a note in split
+    /// mode. Each part steps every network once.
+    pub fn steps_to_hear(&self, chord: &Chord) -> usize {
+        match self.tables.mode {
+            TokenMode::Chord => 1,
+            TokenMode::Split => chord.as_slice().len().max(1),
+        }
+    }
+
+    /// The musician played `chord` at `position`, `gap_steps` grid steps after the onset
+    /// before it (`None`: nothing came before). What was drawn ahead and not played is
+    /// forgotten; the networks hear the chord (the nearest the vocabulary has) as if they
+    /// had played it, lowest note first in split mode, as the corpus was read. The lock's
+    /// key finder hears it too.
+    pub fn listen(&mut self, chord: &Chord, gap_steps: Option<u32>, position: MetricPosition) {
+        for part in 0..self.steps_to_hear(chord) {
+            self.listen_part(chord, gap_steps, position, part);
+        }
+    }
+
+    /// Part `part` of [`EventGenerator::listen`] (0 ≤ `part` <
+    /// [`EventGenerator::steps_to_hear`]), so that the engine can spread a chord's steps
+    /// over buffers; the parts must come in order, and nothing else in between.
+    pub fn listen_part(
+        &mut self,
+        chord: &Chord,
+        gap_steps: Option<u32>,
+        position: MetricPosition,
+        part: usize,
+    ) {
+        let offset = StreamKind::Offset;
+        if part == 0 {
+            self.discard_pending();
+            if let Some(before) = self.resumed_from.take() {
+                self.stream.last[offset] = before;
+            }
+            if let Some(steps) = gap_steps {
+                self.stream.last[offset] = self.tables.nearest_offset(steps);
+            }
+        }
+        match self.tables.mode {
+            TokenMode::Chord => self.hear_note(self.tables.nearest_token(chord), position),
+            TokenMode::Split => {
+                if part > 0 {
+                    self.stream.last[offset] = self.tables.nearest_offset(0);
+                }
+                let mut single = Chord::default();
+                if let Some(&pitch) = chord.as_slice().get(part) {
+                    single.insert(pitch);
+                }
+                self.hear_note(self.tables.nearest_token(&single), position);
+            }
+        }
+        if part + 1 >= self.steps_to_hear(chord) {
+            self.remember(*chord);
+            self.new_event();
+        }
+    }
+
+    /// The next event comes `gap_steps` after the last onset heard or played (an answer
+    /// after the musician's silence), not where the network's own gap put it: what was
+    /// drawn ahead is forgotten, and the next draws read that gap (`None`: no onset came
+    /// since the timeline jumped; the gap stays). Until the answer plays, the musician
+    /// playing again ([`EventGenerator::listen`]) or [`EventGenerator::cancel_resume`] takes
+    /// it back.
+    pub fn resume_after(&mut self, gap_steps: Option<u32>) {
+        self.discard_pending();
+        if let Some(steps) = gap_steps {
+            let offset = &mut self.stream.last[StreamKind::Offset];
+            self.resumed_from.get_or_insert(*offset);
+            *offset = self.tables.nearest_offset(steps.max(1));
+        }
+        self.new_event();
+    }
+
+    /// Takes back an answer's [`EventGenerator::resume_after`] that did not play.
+    pub fn cancel_resume(&mut self) {
+        if let Some(before) = self.resumed_from.take() {
+            self.discard_pending();
+            self.stream.last[StreamKind::Offset] = before;
+            self.new_event();
+        }
+    }
+
+    /// Steps back to before the pending event's first step; it will be drawn afresh, from a
+    /// position given anew.
+    fn discard_pending(&mut self) {
+        if self.pending.begun() {
+            self.stream.copy_from(&self.start);
+        }
+        self.pending = EventBuilder::new(self.tables.mode, self.hears_the_bar);
+        self.begun_with = None;
+        self.log.rewind();
+    }
+
+    /// Adds an onset's chord to what the lock listens to.
+    fn remember(&mut self, chord: Chord) {
+        let s = &mut self.stream;
+        s.recent[s.recent_next] = chord;
+        s.recent_next = (s.recent_next + 1) % KEY_WINDOW_ONSETS;
+    }
+
+    /// Starts the next event from the stream as it is now, kept as the snapshot to step back
+    /// to.
+    fn new_event(&mut self) {
+        self.pending = EventBuilder::new(self.tables.mode, self.hears_the_bar);
+        self.begun_with = None;
+        self.start.copy_from(&self.stream);
+        self.log.clear();
+    }
+
+    /// Takes the settings the next draws are made under. If the pending event was begun
+    /// under others, the stream steps back to before it, to draw it again (the log replays
+    /// every step whose input is unchanged).
+    fn steer(&mut self, steering: &Steering) {
+        if steering.lock != self.steering.lock {
+            self.lock.set(&steering.lock, &self.tables);
+        }
+        self.steering = *steering;
+        if self.begun_with.is_some_and(|s| s != *steering) {
+            self.stream.copy_from(&self.start);
+            self.log.rewind();
+            self.pending = self.pending.restarted();
+            self.begun_with = None;
+        }
+    }
+
+    /// The pending event's first step: it is drawn under the current steering, and a stream
+    /// whose lock asks for a key it is not in yet (after a reset, or when the key changes)
+    /// first hears that key's tonic chord.
+    fn begin(&mut self) {
+        self.begun_with = Some(self.steering);
+        let key = self.steering.lock.key();
+        let primer = if key != self.stream.key && key.is_some() {
+            PRIMER_NOTES
+        } else {
+            0
+        };
+        self.stream.key = key;
+        self.pending.begin(primer);
+    }
+
+    /// Note `index` of the tonic chord, arpeggiated upwards in the model's commonest gap,
+    /// so that the onset after it is the pending event's. It sits around the model's usual
+    /// register, within the lock's range, each note moved to the nearest allowed pitch.
+    fn hear_primer_note(&mut self, index: usize) {
+        let Some(key) = self.stream.key else {
+            return;
+        };
+        let (lo, hi) = self.steering.lock.range();
+        let centre = self.tables.centre_pitch.clamp(lo, hi);
+        // The root a half octave below the centre, so the arpeggio's octave sits around it.
+        let (r, below) = (i32::from(key.root.index()), i32::from(centre) - 6);
+        let root = (below - (below - r).rem_euclid(12)).max(r);
+        let [_, third, fifth] = key.scale.tonic_triad();
+        let step = [0, third, fifth, 12][index.min(PRIMER_NOTES - 1)];
+        let gap = self.tables.typical_gap;
+        let gap_steps = self.tables.offset_steps[gap as usize];
+        let onset = self.position();
+        let pitch = (root + i32::from(step)).clamp(0, 127) as u8;
+        let mut chord = Chord::default();
+        chord.insert(self.lock.allowed.nearest(pitch).unwrap_or(pitch));
+        let back = (PRIMER_NOTES - index) as u32 * gap_steps % onset.bar_steps.max(1);
+        let position = OffsetGrid::advance(onset, onset.bar_steps - back);
+        self.hear(self.tables.nearest_token(&chord), gap, position);
+    }
+
+    /// Sets where the next onset falls in its bar: the engine calls this as soon as it
+    /// knows the onset's beat. The first position set for an event holds; the seed
+    /// architecture ignores it.
+    pub fn set_position(&mut self, position: MetricPosition) {
+        self.pending.set_position(position);
+    }
+
+    /// The pending onset's bar position, or a 4/4 downbeat until it is known.
+    fn position(&self) -> MetricPosition {
+        self.pending
+            .position()
+            .unwrap_or_else(|| downbeat(&self.tables.grid))
+    }
+
+    /// A draw step's input: the previous tokens, the note being timed (an offset step), and
+    /// the onset's position.
+    fn step_input(&self, prev_note: u32, current_note: u32) -> StepInput {
+        let s = &self.stream;
+        StepInput {
+            prev: PerStream::from_fn(|kind| match kind {
+                StreamKind::Note => prev_note,
+                StreamKind::Offset => s.last[StreamKind::Offset],
+            }),
+            current: PerStream::from_fn(|kind| match kind {
+                StreamKind::Note => current_note,
+                StreamKind::Offset => 0,
+            }),
+            position: self.position(),
+        }
+    }
+
+    /// The note network's step and draw.
+    fn note_step(&mut self) {
+        let kind = StreamKind::Note;
+        let input = self.step_input(self.stream.last[kind], 0);
+        let EventGenerator {
+            nets,
+            log,
+            stream,
+            tables,
+            steering,
+            lock,
+            pending,
+            ..
+        } = self;
+        let (logits, _) = log.step(&mut nets[kind], &mut stream.states[kind], kind, &input);
+        let (token, chord) = lock.draw(
+            logits,
+            steering,
+            tables,
+            &stream.recent,
+            &mut stream.rngs[kind],
+        );
+        stream.note_before = stream.last[kind];
+        stream.last[kind] = token;
+        pending.drew_note(chord.as_slice());
+    }
+
+    /// The offset network's step and draw.
+    fn offset_step(&mut self) {
+        let kind = StreamKind::Offset;
+        let s = &self.stream;
+        let input = self.step_input(s.note_before, s.last[StreamKind::Note]);
+        let EventGenerator {
+            nets, log, stream, ..
+        } = self;
+        let (logits, _) = log.step(&mut nets[kind], &mut stream.states[kind], kind, &input);
+        let temperature = self.steering.rhythm_temperature;
+        let token = sample_token(logits, temperature, &mut stream.rngs[kind]);
+        stream.last[kind] = token;
+        self.pending
+            .drew_offset(self.tables.offset_steps[token as usize]);
+    }
+
+    /// Takes the pending event's next step; how many network steps it cost, `None` when it
+    /// waits for its position or is ready.
+    fn advance(&mut self) -> Option<u32> {
+        match self.pending.next() {
+            Next::WaitForPosition | Next::Done => None,
+            Next::Begin => {
+                self.begin();
+                Some(0)
+            }
+            Next::HearPrimer { index } => {
+                self.hear_primer_note(index);
+                self.pending.heard_primer_note();
+                Some(StreamKind::COUNT as u32)
+            }
+            Next::DrawNote => {
+                self.note_step();
+                Some(1)
+            }
+            Next::DrawOffset => {
+                self.offset_step();
+                Some(1)
+            }
+        }
     }
 
     pub fn is_ready(&self) -> bool {
-        self.pending.final_offset.is_some() && self.pending.notes_done == self.notes_allowed()
+        self.pending.is_ready()
     }
 
-    /// At most one step of each network towards the next event: the per-buffer budget
-    /// (plus the tonic primer's [`PRIMER_NOTES`] steps when a stream starts in a key).
-    pub fn work(&mut self, steering: &Steering) {
+    /// Steps towards the next event while `budget` (network steps) lasts, spending it.
+    pub fn work(&mut self, steering: &Steering, budget: &mut u32) {
         self.steer(steering);
-        self.offset_step();
-        self.note_step();
+        while *budget > 0 {
+            match self.advance() {
+                Some(cost) => *budget = budget.saturating_sub(cost),
+                None => break,
+            }
+        }
     }
 
-    /// Completes the next event now; bounded by the chord size cap, twice over if the
-    /// steering changed (the primer's steps aside). An event whose position was never set
+    /// Completes the next event now, whatever it costs: bounded by the primer and the chord
+    /// size cap (steps the log replays cost a copy). An event whose position was never set
     /// is taken to start a 4/4 bar.
     pub fn finish(&mut self, steering: &Steering) {
         self.steer(steering);
-        let downbeat = downbeat(&self.tables.grid);
-        self.set_position(downbeat);
-        while !self.is_ready() {
-            let progressed = self.offset_step() | self.note_step();
-            debug_assert!(progressed);
-            if !progressed {
-                break;
-            }
-        }
+        self.set_position(downbeat(&self.tables.grid));
+        while self.advance().is_some() {}
+        debug_assert!(self.is_ready());
     }
 
     /// Completes and hands over the next event, and starts on the one after.
     pub fn next_event(&mut self, steering: &Steering) -> Event {
         self.finish(steering);
-        let p = std::mem::take(&mut self.pending);
-        self.remember(p.chord);
-        self.mark_start();
+        let (chord, offset_steps) = match self.pending.phase() {
+            super::builder::Phase::Ready { offset_steps } => (*self.pending.chord(), offset_steps),
+            _ => (*self.pending.chord(), 1),
+        };
+        self.remember(chord);
+        self.resumed_from = None;
+        self.new_event();
         Event {
-            chord: p.chord,
-            offset_steps: p.final_offset.unwrap_or(1),
+            chord,
+            offset_steps,
         }
     }
 }
@@ -597,21 +679,27 @@ mod tests {
         let mut g = EventGenerator::new(model, seed).unwrap();
         let bars = crate::realtime::Bars::default();
         let (mut notes, mut gaps, mut beat) = (Vec::new(), Vec::new(), 0.0);
+        let (note, offset) = (StreamKind::Note, StreamKind::Offset);
         for _ in 0..events {
             g.set_position(bars.position(beat, 1.0, &g.tables.grid));
             g.steer(&steering);
             while !g.is_ready() {
-                if g.offset_step() {
-                    if steering.rhythm_temperature == 0.0 {
-                        assert_eq!(g.heard.last_offset, likeliest(g.offset.logits()));
+                let next = g.pending.next();
+                g.advance();
+                match next {
+                    Next::DrawNote => {
+                        if steering.pitch_temperature == 0.0 {
+                            assert_eq!(g.stream.last[note], likeliest(g.nets[note].logits()));
+                        }
+                        notes.push(g.stream.last[note]);
                     }
-                    gaps.push(g.heard.last_offset);
-                }
-                if g.note_step() {
-                    if steering.pitch_temperature == 0.0 {
-                        assert_eq!(g.heard.last_note, likeliest(g.note.logits()));
+                    Next::DrawOffset => {
+                        if steering.rhythm_temperature == 0.0 {
+                            assert_eq!(g.stream.last[offset], likeliest(g.nets[offset].logits()));
+                        }
+                        gaps.push(g.stream.last[offset]);
                     }
-                    notes.push(g.heard.last_note);
+                    _ => {}
                 }
             }
             let event = g.next_event(&steering);

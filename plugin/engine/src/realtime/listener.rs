@@ -4,9 +4,9 @@
 //! Incoming note-ons that start within [`CHORD_WINDOW_SECONDS`] of an onset's first note are
 //! one chord: hands never strike a chord at one sample, and a sequencer's chord is at one.
 //! Finished onsets wait in a fixed queue of [`HEARD_QUEUE`] until the engine feeds them
-//! through the networks, [`FEED_STEPS_PER_BUFFER`] steps a buffer. The networks hear every
-//! onset before an answer is drawn, whenever it was fed, so what is played does not depend
-//! on the host's buffer sizes.
+//! through the networks, as its work budget allows (`super::budget`), a chord in split mode
+//! note by note. The networks hear every onset before an answer is drawn, whenever it was
+//! fed, so what is played does not depend on the host's buffer sizes.
 
 use super::engine::EngineEvent;
 use super::tables::Chord;
@@ -18,10 +18,6 @@ pub const CHORD_WINDOW_SECONDS: f64 = 0.03;
 /// newest notes shape the answer most); only a flood of more than this many onsets within
 /// one buffer can fill it, since every buffer feeds.
 pub const HEARD_QUEUE: usize = 32;
-/// Network steps (of each network) spent feeding heard onsets per buffer; a chord in split
-/// mode takes one step a note. The buffer an answer starts in first feeds whatever is left:
-/// at most the queue.
-pub const FEED_STEPS_PER_BUFFER: usize = 32;
 
 /// The Answer Length choices: a number of bars, or until the musician plays again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +153,8 @@ pub(crate) struct Listener {
     queue: [Option<HeardOnset>; HEARD_QUEUE],
     head: usize,
     len: usize,
+    /// Parts of the oldest onset the networks have heard (a split chord is fed note by note).
+    front_fed: usize,
 }
 
 impl Listener {
@@ -169,6 +167,7 @@ impl Listener {
             queue: [None; HEARD_QUEUE],
             head: 0,
             len: 0,
+            front_fed: 0,
         }
     }
 
@@ -277,10 +276,26 @@ impl Listener {
             .flatten()
     }
 
+    /// Parts of the oldest onset already fed.
+    pub fn front_fed(&self) -> usize {
+        self.front_fed
+    }
+
+    /// One more part of the oldest onset was fed.
+    pub fn fed_part(&mut self) {
+        self.front_fed += 1;
+    }
+
+    /// Nothing heard waits to be fed, and no chord window is open.
+    pub fn is_idle(&self) -> bool {
+        self.open.is_none() && self.len == 0
+    }
+
     pub fn pop(&mut self) -> Option<HeardOnset> {
         if self.len == 0 {
             return None;
         }
+        self.front_fed = 0;
         let onset = self.queue[self.head].take();
         self.head = (self.head + 1) % HEARD_QUEUE;
         self.len -= 1;

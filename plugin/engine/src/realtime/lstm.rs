@@ -27,16 +27,43 @@ struct PackedLayer {
     weights: Vec<f32>,
     /// b_ih + b_hh.
     bias: Vec<f32>,
-    /// `[x | h]` for the current step; h is the previous output.
-    xh: Vec<f32>,
-    c: Vec<f32>,
-    gates: Vec<f32>,
 }
 
-/// A copy of a [`PackedLstm`]'s hidden and cell state, to step back to.
-#[derive(Debug, Clone, PartialEq)]
+/// The hidden and cell state of every layer of a [`PackedLstm`]: the network's memory, as a
+/// value apart from its weights (as in candle-nn's `rnn.rs`), so stepping back is one copy.
+/// Layer by layer, `[h | c]`.
+#[derive(Debug, PartialEq)]
 pub struct LstmState(Vec<f32>);
 
+impl Clone for LstmState {
+    fn clone(&self) -> Self {
+        LstmState(self.0.clone())
+    }
+
+    /// Reuses the buffer (same network, same size): no allocation.
+    fn clone_from(&mut self, other: &Self) {
+        self.0.clone_from(&other.0);
+    }
+}
+
+impl LstmState {
+    /// Floats held: every layer's hidden and cell state.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The zero state a sequence starts from.
+    pub fn reset(&mut self) {
+        self.0.fill(0.0);
+    }
+}
+
+/// A packed network: its weights, and scratch space for one step. The state it steps is
+/// passed in ([`LstmState`]).
 pub struct PackedLstm {
     units: usize,
     embedding_dim: usize,
@@ -46,6 +73,9 @@ pub struct PackedLstm {
     /// (vocab × units).
     head_weight: Vec<f32>,
     head_bias: Vec<f32>,
+    /// `[x | h]` of the layer being stepped (as wide as the widest layer's).
+    xh: Vec<f32>,
+    gates: Vec<f32>,
     logits: Vec<f32>,
     dot: DotFn,
 }
@@ -84,9 +114,6 @@ impl PackedLstm {
                 inputs,
                 weights,
                 bias: b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect(),
-                xh: vec![0.0; inputs + u],
-                c: vec![0.0; u],
-                gates: vec![0.0; 4 * u],
             });
         }
         let mut inputs = Vec::with_capacity(shape.inputs().len());
@@ -100,11 +127,14 @@ impl PackedLstm {
                 None => PackedInput::Metric,
             });
         }
+        let widest = layers.iter().map(|l| l.inputs).max().unwrap_or(0);
         Ok(PackedLstm {
             units: u,
             embedding_dim: shape.embedding,
             inputs,
             layers,
+            xh: vec![0.0; widest + u],
+            gates: vec![0.0; 4 * u],
             head_weight: get(&format!("{HEAD}.{WEIGHT}"))?,
             head_bias: get(&format!("{HEAD}.{BIAS}"))?,
             logits: vec![0.0; v],
@@ -121,45 +151,18 @@ impl PackedLstm {
         &self.logits
     }
 
-    /// A buffer the size of this network's hidden and cell state. Allocates: call off the
-    /// audio thread.
+    /// A zero state for this network. Allocates: call off the audio thread.
     pub fn new_state(&self) -> LstmState {
         LstmState(vec![0.0; self.layers.len() * 2 * self.units])
     }
 
-    /// Copies the hidden and cell state into `to` (made by [`PackedLstm::new_state`]).
-    pub fn save(&self, to: &mut LstmState) {
-        let u = self.units;
-        for (layer, saved) in self.layers.iter().zip(to.0.chunks_exact_mut(2 * u)) {
-            saved[..u].copy_from_slice(&layer.xh[layer.inputs..]);
-            saved[u..].copy_from_slice(&layer.c);
-        }
-    }
-
-    /// Puts back a state [`PackedLstm::save`] copied.
-    pub fn restore(&mut self, from: &LstmState) {
-        let u = self.units;
-        for (layer, saved) in self.layers.iter_mut().zip(from.0.chunks_exact(2 * u)) {
-            layer.xh[layer.inputs..].copy_from_slice(&saved[..u]);
-            layer.c.copy_from_slice(&saved[u..]);
-        }
-    }
-
-    /// Zeroes the hidden and cell state of every layer.
-    pub fn reset(&mut self) {
-        for layer in &mut self.layers {
-            layer.xh.fill(0.0);
-            layer.c.fill(0.0);
-        }
-    }
-
-    /// Feeds one step's inputs (the parts this network's architecture reads) and returns
-    /// the logits of its stream's next token. Allocation-free; a token out of range is
-    /// treated as index 0 (the UNKNOWN fallback).
-    pub fn step(&mut self, step: &StepInput) -> &[f32] {
+    /// Feeds one step's inputs (the parts this network's architecture reads) to `state`
+    /// (made by [`PackedLstm::new_state`]), which it moves on, and returns the logits of its
+    /// stream's next token. Allocation-free; a token out of range is treated as index 0 (the
+    /// UNKNOWN fallback).
+    pub fn step(&mut self, state: &mut LstmState, step: &StepInput) -> &[f32] {
         let (u, e) = (self.units, self.embedding_dim);
         let dot = self.dot;
-        let first = &mut self.layers[0];
         let mut at = 0;
         for input in &self.inputs {
             match input {
@@ -170,41 +173,46 @@ impl PackedLstm {
                 } => {
                     let token = step.token(*input).unwrap_or(0) as usize;
                     let token = if token < *vocab { token } else { 0 };
-                    first.xh[at..at + e].copy_from_slice(&table[token * e..(token + 1) * e]);
+                    self.xh[at..at + e].copy_from_slice(&table[token * e..(token + 1) * e]);
                     at += e;
                 }
                 PackedInput::Metric => {
-                    first.xh[at..at + METRIC_FEATURES]
+                    self.xh[at..at + METRIC_FEATURES]
                         .copy_from_slice(&metric_features(step.position));
                     at += METRIC_FEATURES;
                 }
             }
         }
-        debug_assert_eq!(at, first.inputs);
-        for l in 0..self.layers.len() {
-            if l > 0 {
-                let (done, rest) = self.layers.split_at_mut(l);
-                let prev = &done[l - 1];
-                let inputs = rest[0].inputs;
-                rest[0].xh[..inputs].copy_from_slice(&prev.xh[prev.inputs..]);
+        debug_assert_eq!(at, self.layers[0].inputs);
+        for (l, (layer, hc)) in self
+            .layers
+            .iter()
+            .zip(state.0.chunks_exact_mut(2 * u))
+            .enumerate()
+        {
+            // `xh[..n]` holds this layer's input: the features (first layer) or the output of
+            // the layer below, copied there after its step.
+            let n = layer.inputs;
+            debug_assert!(l == 0 || n == u);
+            let (h, c) = hc.split_at_mut(u);
+            self.xh[n..n + u].copy_from_slice(h);
+            let row = n + u;
+            let xh = &self.xh[..row];
+            for (r, gate) in self.gates.iter_mut().enumerate() {
+                *gate = layer.bias[r] + dot(&layer.weights[r * row..(r + 1) * row], xh);
             }
-            let layer = &mut self.layers[l];
-            let row = layer.inputs + u;
-            for (r, gate) in layer.gates.iter_mut().enumerate() {
-                *gate = layer.bias[r] + dot(&layer.weights[r * row..(r + 1) * row], &layer.xh);
-            }
-            let h = &mut layer.xh[layer.inputs..];
             for k in 0..u {
-                let i = sigmoid(layer.gates[k]);
-                let f = sigmoid(layer.gates[u + k]);
-                let g = layer.gates[2 * u + k].tanh();
-                let o = sigmoid(layer.gates[3 * u + k]);
-                layer.c[k] = f * layer.c[k] + i * g;
-                h[k] = o * layer.c[k].tanh();
+                let i = sigmoid(self.gates[k]);
+                let f = sigmoid(self.gates[u + k]);
+                let g = self.gates[2 * u + k].tanh();
+                let o = sigmoid(self.gates[3 * u + k]);
+                c[k] = f * c[k] + i * g;
+                h[k] = o * c[k].tanh();
             }
+            // The next layer reads this one's output.
+            self.xh[..u].copy_from_slice(h);
         }
-        let last = self.layers.last().expect("at least one layer");
-        let h = &last.xh[last.inputs..];
+        let h = &self.xh[..u];
         for (t, logit) in self.logits.iter_mut().enumerate() {
             *logit = self.head_bias[t] + dot(&self.head_weight[t * u..(t + 1) * u], h);
         }

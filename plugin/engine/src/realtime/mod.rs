@@ -3,24 +3,26 @@
 //! Construction (`Engine::new`) allocates; after that, `process`, `reset` and
 //! `all_notes_off` do no heap allocation, take no lock, do no I/O, and bound their work.
 
+mod budget;
+mod builder;
 pub mod dot;
 mod engine;
 mod generator;
 mod listener;
 mod lstm;
 mod sampler;
+mod step_log;
 mod tables;
 mod timeline;
 
+pub use budget::{WorkBudget, STEPS_PER_SECOND};
 pub use engine::{
     Bars, Engine, EngineEvent, EngineParams, PlacedBuffer, Placement, MAX_NOTE_BEATS,
 };
 pub use generator::{
     Event, EventGenerator, Steering, PRIMER_NOTES, PULL_IN_KEY, PULL_OUT_OF_KEY, TONIC_PULL,
 };
-pub use listener::{
-    AnswerLength, Listening, NoteSet, CHORD_WINDOW_SECONDS, FEED_STEPS_PER_BUFFER, HEARD_QUEUE,
-};
+pub use listener::{AnswerLength, Listening, NoteSet, CHORD_WINDOW_SECONDS, HEARD_QUEUE};
 pub use lstm::{LstmState, PackedLstm};
 pub use sampler::{sample_token, sample_token_where};
 pub use tables::TokenTables;

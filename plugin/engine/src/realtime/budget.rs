@@ -1,0 +1,54 @@
+//! How much network work the audio thread may do: an allowance earned by the audio rendered.
+//!
+//! A cap per buffer let a 32-frame buffer take as many LSTM steps as a 4096-frame one, and
+//! overran small buffers (bach, 12-note chords heard every half beat: 225% of a 32-frame
+//! buffer at the 99.9th percentile). An allowance in proportion to the buffer's duration
+//! keeps every buffer's share of work the same, whatever the host's buffer size; the work it
+//! spreads (hearing the musician, drawing the next event ahead) is never needed at once,
+//! since each event is drawn well before it is due.
+
+/// Network steps (one step of one network) a second of audio allows. At 48 kHz a 32-frame
+/// buffer gets 2 steps, a 128-frame one 8. `deepmidi bench` measures the cost: a step of
+/// the shipped models takes tens of microseconds, so this is a small share of any buffer,
+/// and still hundreds of times what music needs (a 12-note chord every half beat at 120 BPM
+/// is 96 steps a second to hear in split mode).
+pub const STEPS_PER_SECOND: f64 = 3000.0;
+
+/// The allowance of the buffer being rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WorkBudget {
+    /// The fraction of a step earned and not yet spent; whole steps not used in their buffer
+    /// are not kept, so no buffer can spend a backlog.
+    carry: f64,
+}
+
+impl WorkBudget {
+    /// The whole steps a buffer of `frames` at `sample_rate` may take.
+    pub fn earn(&mut self, frames: u32, sample_rate: f64) -> u32 {
+        let earned = self.carry + f64::from(frames) * STEPS_PER_SECOND / sample_rate.max(1.0);
+        let steps = earned.floor();
+        self.carry = earned - steps;
+        steps.min(f64::from(u32::MAX)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowance_follows_the_audio_whatever_the_buffer_sizes() {
+        let mut small = WorkBudget::default();
+        let steps: u32 = (0..1500).map(|_| small.earn(32, 48_000.0)).sum();
+        let mut large = WorkBudget::default();
+        let big: u32 = (0..375).map(|_| large.earn(128, 48_000.0)).sum();
+        // One second of audio either way.
+        assert_eq!(steps, STEPS_PER_SECOND as u32);
+        assert_eq!(big, STEPS_PER_SECOND as u32);
+        // A tiny buffer earns a step now and then, never more than its share.
+        let mut tiny = WorkBudget::default();
+        let per_buffer: Vec<u32> = (0..32).map(|_| tiny.earn(1, 48_000.0)).collect();
+        assert!(per_buffer.iter().all(|&s| s <= 1));
+        assert_eq!(per_buffer.iter().sum::<u32>(), 2);
+    }
+}
