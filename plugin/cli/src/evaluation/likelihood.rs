@@ -3,7 +3,7 @@
 //! Each piece is run from a zero state through to its end, as the generator runs, and every
 //! token but the first is predicted from all that came before it in the piece.
 
-use crate::model::{Network, PerStream, StepBatch, StepInput, StreamKind};
+use crate::model::{Network, PerStream, StepBatch, StepInput};
 use crate::tokens::{EncodedPiece, MetricPosition};
 use crate::training::next_steps;
 use candle_core::{DType, Device, Result, Tensor, D};
@@ -55,11 +55,8 @@ pub fn score_network(
         let mut targets = vec![0u32; b * t];
         let mut mask = vec![0f32; b * t];
         for (row, p) in group.iter().enumerate() {
-            let stream = match kind {
-                StreamKind::Note => &p.notes,
-                StreamKind::Offset => &p.offsets,
-            };
-            for (k, step) in next_steps(&p.notes, &p.offsets, &p.positions).enumerate() {
+            let stream = p.stream(kind);
+            for (k, step) in next_steps(p.streams(), &p.positions).enumerate() {
                 steps[row * t + k] = step;
                 targets[row * t + k] = stream[k + 1];
                 mask[row * t + k] = 1.0;

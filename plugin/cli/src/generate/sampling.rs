@@ -3,7 +3,7 @@
 use super::performance::{Performance, PlayedNote};
 use crate::corpus::Piece;
 use crate::model::{ModelError, ModelSet};
-use crate::realtime::{Bars, EngineParams, EventGenerator, Placement};
+use crate::realtime::{Bars, EngineParams, EventGenerator};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateOptions {
@@ -64,16 +64,16 @@ pub fn generate(
     while out.len() < opts.notes && beat < end {
         gen.set_position(bars.position(beat, engine.stretch(), &grid));
         let event = gen.next_event(&steering);
-        let Placement { gap, length } = engine.place(&grid, event.offset_steps);
-        for &pitch in event.chord.as_slice().iter().take(opts.notes - out.len()) {
+        let (placement, notes) = engine.notes_of(&event, &grid);
+        for note in notes.take(opts.notes - out.len()) {
             out.push(PlayedNote {
                 start_beats: beat,
-                length_beats: length,
-                pitch,
-                velocity: engine.velocity,
+                length_beats: note.length,
+                pitch: note.pitch.as_int(),
+                velocity: note.velocity.get(),
             });
         }
-        beat += gap;
+        beat += placement.gap;
     }
     Ok(Performance {
         notes: out,

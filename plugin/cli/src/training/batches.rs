@@ -101,17 +101,14 @@ impl WindowSampler {
         for _ in 0..batch_size {
             let start = self.rng.random_range(0..self.offsets.len() - t - 1);
             let shift = self.shift_for(start, t + 1);
-            let notes = &self.notes[shift];
-            steps.extend(next_steps(
-                &notes[start..start + t + 1],
-                &self.offsets[start..start + t + 1],
-                &self.positions[start..start + t + 1],
-            ));
+            // Transposition moves the notes alone.
+            let streams = PerStream::from_fn(|kind| match kind {
+                StreamKind::Note => &self.notes[shift][start..start + t + 1],
+                StreamKind::Offset => &self.offsets[start..start + t + 1],
+            });
+            steps.extend(next_steps(streams, &self.positions[start..start + t + 1]));
             for (kind, targets) in targets.iter_mut() {
-                targets.extend_from_slice(match kind {
-                    StreamKind::Note => &notes[start + 1..start + t + 1],
-                    StreamKind::Offset => &self.offsets[start + 1..start + t + 1],
-                });
+                targets.extend_from_slice(&streams[kind][1..]);
             }
         }
         Ok(Batch {
@@ -124,24 +121,16 @@ impl WindowSampler {
 }
 
 /// The steps that predict tokens 1.. of a stretch: the one predicting token k reads token
-/// k − 1 of both streams, and token k's note and position. Training and evaluation both
-/// come here, so they read the same inputs.
+/// k − 1 of every stream, and token k's (the note an offset network times) and position.
+/// Training and evaluation both come here, so they read the same inputs.
 pub fn next_steps<'a>(
-    notes: &'a [u32],
-    offsets: &'a [u32],
+    tokens: PerStream<&'a [u32]>,
     positions: &'a [MetricPosition],
 ) -> impl Iterator<Item = StepInput> + 'a {
-    (1..notes.len().min(offsets.len()).min(positions.len())).map(move |k| {
-        let tokens = |step: usize| {
-            PerStream::from_fn(|kind| match kind {
-                StreamKind::Note => notes[step],
-                StreamKind::Offset => offsets[step],
-            })
-        };
-        StepInput {
-            prev: tokens(k - 1),
-            current: tokens(k),
-            position: positions[k],
-        }
+    let len = tokens.values().map(|t| t.len()).min().unwrap_or(0);
+    (1..len.min(positions.len())).map(move |k| StepInput {
+        prev: tokens.map(|_, t| t[k - 1]),
+        current: tokens.map(|_, t| t[k]),
+        position: positions[k],
     })
 }

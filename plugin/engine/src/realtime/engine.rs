@@ -285,6 +285,11 @@ impl Engine {
         self.placed
     }
 
+    /// Network steps run since construction: the work the allowance bounds.
+    pub fn network_steps(&self) -> u64 {
+        self.generator.network_steps()
+    }
+
     pub fn sounding_notes(&self) -> usize {
         self.sounding.iter().filter(|s| s.is_some()).count()
     }
@@ -423,6 +428,7 @@ impl Engine {
         out: &mut impl FnMut(EngineEvent),
     ) {
         let mut steps = self.budget.earn(frames, self.sample_rate);
+        let steps_before = self.network_steps();
         self.follow_listen_switch(params, out);
         let anchor = self.follow_transport(transport, params, out);
         self.placed = anchor.map(|anchor| PlacedBuffer {
@@ -450,8 +456,11 @@ impl Engine {
         let window = self.chord_window();
         self.listener
             .close_before(self.clock + i64::from(frames), window);
+        // What playing this buffer's onsets could not leave undone comes off the allowance.
+        let forced = self.network_steps() - steps_before;
+        steps = steps.saturating_sub(u32::try_from(forced).unwrap_or(u32::MAX));
         self.feed(params, &mut steps);
-        let draw_ahead = match (params.listen, self.listener.turn, anchor) {
+        let draw_ahead = match (params.listen, self.listener.turn(), anchor) {
             (None, ..) | (Some(_), Turn::Answering { .. }, _) => true,
             (
                 Some(listen),
@@ -501,7 +510,7 @@ impl Engine {
         };
         let clock = self.clock;
         let due = |beat: f64| anchor.sample_of(beat) - clock < i64::from(until);
-        match self.listener.turn {
+        match self.listener.turn() {
             Turn::Listening {
                 silent_since: Some(silent),
             } => {
@@ -536,9 +545,7 @@ impl Engine {
         self.prepare_answer_at(at, params);
         self.answer_at = None;
         let length = listen.answer_length.beats(self.bars.meter.bar_quarters());
-        self.listener.turn = Turn::Answering {
-            ends: length.map(|beats| at + beats),
-        };
+        self.listener.answer(length.map(|beats| at + beats));
         self.schedule(at, params);
     }
 
@@ -596,7 +603,7 @@ impl Engine {
         let beat = anchor.beat_at(clock);
         match *e {
             EngineEvent::NoteOn { pitch, channel, .. } if params.listen.is_some() => {
-                if let Turn::Answering { .. } = self.listener.turn {
+                if let Turn::Answering { .. } = self.listener.turn() {
                     self.all_notes_off(sample, out);
                     self.next_onset = None;
                 }
@@ -710,11 +717,10 @@ impl Engine {
         out: &mut impl FnMut(EngineEvent),
     ) {
         let event = self.generator.next_event(&params.steering());
-        let Placement { gap, length } =
-            params.place(&self.generator.tables().grid, event.offset_steps);
-        let channel = params.channel.min(15);
-        for &pitch in event.chord.as_slice() {
-            let slot = &mut self.sounding[usize::from(pitch & 0x7f)];
+        let (placement, notes) = params.notes_of(&event, &self.generator.tables().grid);
+        for note in notes {
+            let (pitch, channel) = (note.pitch.as_int(), note.channel.as_int());
+            let slot = &mut self.sounding[usize::from(pitch)];
             if let Some(s) = slot.take() {
                 out(EngineEvent::NoteOff {
                     sample,
@@ -725,14 +731,15 @@ impl Engine {
             out(EngineEvent::NoteOn {
                 sample,
                 pitch,
-                velocity: params.velocity.clamp(1, 127),
+                velocity: note.velocity.get(),
                 channel,
             });
             *slot = Some(Sounding {
-                off_beat: beat + length,
+                off_beat: beat + note.length,
                 channel,
             });
         }
+        let gap = placement.gap;
         self.last_onset = Some(beat);
         self.schedule(beat + gap, params);
     }

@@ -11,17 +11,20 @@
 //! onset, and what is played does not depend on how far ahead the event had been drawn. The
 //! [`StepLog`] makes that cheap: only steps whose input changed run the networks again.
 
-use super::builder::{EventBuilder, Next};
+mod builder;
+mod step_log;
+
 use super::lstm::{LstmState, PackedLstm};
 use super::sampler::{sample_token, sample_token_where, sample_weighted};
-use super::step_log::StepLog;
 use super::tables::{Chord, TokenTables};
 use crate::corpus::{Meter, MAX_CHORD_NOTES};
 use crate::harmony::{estimate_key, Key, PitchLock, PitchSet, KEY_WINDOW_ONSETS};
 use crate::model::{ModelError, ModelSet, NetInput, PerStream, StepInput, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid, TokenMode};
+use builder::{EventBuilder, Next, Phase};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
+use step_log::StepLog;
 
 /// How events are drawn: the two temperatures and the pitch lock.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -315,14 +318,17 @@ impl EventGenerator {
         self.new_event();
     }
 
-    /// Runs one known step through both networks.
-    fn hear(&mut self, note: u32, offset: u32, position: MetricPosition) {
-        self.hear_note(note, position);
+    /// Runs one known step through both networks; returns the network steps that ran (the
+    /// log may replay them).
+    fn hear(&mut self, note: u32, offset: u32, position: MetricPosition) -> u32 {
+        let ran = self.hear_note(note, position);
         self.stream.last[StreamKind::Offset] = offset;
+        ran
     }
 
-    /// Runs a known note through every network; the gap after it is not known yet.
-    fn hear_note(&mut self, note: u32, position: MetricPosition) {
+    /// Runs a known note through every network; the gap after it is not known yet. Returns
+    /// the network steps that ran.
+    fn hear_note(&mut self, note: u32, position: MetricPosition) -> u32 {
         let s = &mut self.stream;
         let step = StepInput {
             prev: s.last,
@@ -332,11 +338,13 @@ impl EventGenerator {
             }),
             position,
         };
+        let mut ran = 0;
         for (kind, net) in self.nets.iter_mut() {
-            self.log.step(net, &mut s.states[kind], kind, &step);
+            ran += u32::from(self.log.step(net, &mut s.states[kind], kind, &step).1);
         }
         s.note_before = s.last[StreamKind::Note];
         s.last[StreamKind::Note] = note;
+        ran
     }
 
     /// Parts [`EventGenerator::listen_part`] hears `chord` in: one, or one a note in split
@@ -380,7 +388,9 @@ impl EventGenerator {
             }
         }
         match self.tables.mode {
-            TokenMode::Chord => self.hear_note(self.tables.nearest_token(chord), position),
+            TokenMode::Chord => {
+                self.hear_note(self.tables.nearest_token(chord), position);
+            }
             TokenMode::Split => {
                 if part > 0 {
                     self.stream.last[offset] = self.tables.nearest_offset(0);
@@ -484,9 +494,9 @@ impl EventGenerator {
     /// Note `index` of the tonic chord, arpeggiated upwards in the model's commonest gap,
     /// so that the onset after it is the pending event's. It sits around the model's usual
     /// register, within the lock's range, each note moved to the nearest allowed pitch.
-    fn hear_primer_note(&mut self, index: usize) {
+    fn hear_primer_note(&mut self, index: usize) -> u32 {
         let Some(key) = self.stream.key else {
-            return;
+            return 0;
         };
         let (lo, hi) = self.steering.lock.range();
         let centre = self.tables.centre_pitch.clamp(lo, hi);
@@ -503,7 +513,7 @@ impl EventGenerator {
         chord.insert(self.lock.allowed.nearest(pitch).unwrap_or(pitch));
         let back = (PRIMER_NOTES - index) as u32 * gap_steps % onset.bar_steps.max(1);
         let position = OffsetGrid::advance(onset, onset.bar_steps - back);
-        self.hear(self.tables.nearest_token(&chord), gap, position);
+        self.hear(self.tables.nearest_token(&chord), gap, position)
     }
 
     /// Sets where the next onset falls in its bar: the engine calls this as soon as it
@@ -537,8 +547,8 @@ impl EventGenerator {
         }
     }
 
-    /// The note network's step and draw.
-    fn note_step(&mut self) {
+    /// The note network's step and draw; whether the network ran (or the log replayed it).
+    fn note_step(&mut self) -> bool {
         let kind = StreamKind::Note;
         let input = self.step_input(self.stream.last[kind], 0);
         let EventGenerator {
@@ -551,7 +561,7 @@ impl EventGenerator {
             pending,
             ..
         } = self;
-        let (logits, _) = log.step(&mut nets[kind], &mut stream.states[kind], kind, &input);
+        let (logits, ran) = log.step(&mut nets[kind], &mut stream.states[kind], kind, &input);
         let (token, chord) = lock.draw(
             logits,
             steering,
@@ -562,26 +572,28 @@ impl EventGenerator {
         stream.note_before = stream.last[kind];
         stream.last[kind] = token;
         pending.drew_note(chord.as_slice());
+        ran
     }
 
-    /// The offset network's step and draw.
-    fn offset_step(&mut self) {
+    /// The offset network's step and draw; whether the network ran.
+    fn offset_step(&mut self) -> bool {
         let kind = StreamKind::Offset;
         let s = &self.stream;
         let input = self.step_input(s.note_before, s.last[StreamKind::Note]);
         let EventGenerator {
             nets, log, stream, ..
         } = self;
-        let (logits, _) = log.step(&mut nets[kind], &mut stream.states[kind], kind, &input);
+        let (logits, ran) = log.step(&mut nets[kind], &mut stream.states[kind], kind, &input);
         let temperature = self.steering.rhythm_temperature;
         let token = sample_token(logits, temperature, &mut stream.rngs[kind]);
         stream.last[kind] = token;
         self.pending
             .drew_offset(self.tables.offset_steps[token as usize]);
+        ran
     }
 
-    /// Takes the pending event's next step; how many network steps it cost, `None` when it
-    /// waits for its position or is ready.
+    /// Takes the pending event's next step; how many network steps ran (a step the log
+    /// replayed costs none), `None` when it waits for its position or is ready.
     fn advance(&mut self) -> Option<u32> {
         match self.pending.next() {
             Next::WaitForPosition | Next::Done => None,
@@ -590,18 +602,12 @@ impl EventGenerator {
                 Some(0)
             }
             Next::HearPrimer { index } => {
-                self.hear_primer_note(index);
+                let ran = self.hear_primer_note(index);
                 self.pending.heard_primer_note();
-                Some(StreamKind::COUNT as u32)
+                Some(ran)
             }
-            Next::DrawNote => {
-                self.note_step();
-                Some(1)
-            }
-            Next::DrawOffset => {
-                self.offset_step();
-                Some(1)
-            }
+            Next::DrawNote => Some(u32::from(self.note_step())),
+            Next::DrawOffset => Some(u32::from(self.offset_step())),
         }
     }
 
@@ -609,7 +615,13 @@ impl EventGenerator {
         self.pending.is_ready()
     }
 
-    /// Steps towards the next event while `budget` (network steps) lasts, spending it.
+    /// Network steps run since construction (steps the log replayed are not counted).
+    pub fn network_steps(&self) -> u64 {
+        self.log.ran()
+    }
+
+    /// Steps towards the next event while `budget` (network steps that run) lasts,
+    /// spending it.
     pub fn work(&mut self, steering: &Steering, budget: &mut u32) {
         self.steer(steering);
         while *budget > 0 {
@@ -634,7 +646,7 @@ impl EventGenerator {
     pub fn next_event(&mut self, steering: &Steering) -> Event {
         self.finish(steering);
         let (chord, offset_steps) = match self.pending.phase() {
-            super::builder::Phase::Ready { offset_steps } => (*self.pending.chord(), offset_steps),
+            Phase::Ready { offset_steps } => (*self.pending.chord(), offset_steps),
             _ => (*self.pending.chord(), 1),
         };
         self.remember(chord);

@@ -141,7 +141,7 @@ pub(crate) enum Turn {
 }
 
 pub(crate) struct Listener {
-    pub turn: Turn,
+    turn: Turn,
     /// The musician's notes held down.
     held: NoteSet,
     /// Whether the musician has played since the listener last waited: only then does
@@ -169,6 +169,15 @@ impl Listener {
             len: 0,
             front_fed: 0,
         }
+    }
+
+    pub fn turn(&self) -> Turn {
+        self.turn
+    }
+
+    /// DeepMIDI's turn, until the beat `ends` (`None`: until the musician plays).
+    pub fn answer(&mut self, ends: Option<f64>) {
+        self.turn = Turn::Answering { ends };
     }
 
     /// Forgets what was heard and not yet fed, and waits; held notes stay held.
@@ -346,7 +355,7 @@ mod tests {
         let mut l = Listener::new();
         l.note_off(0, 50, 0.5);
         assert_eq!(
-            l.turn,
+            l.turn(),
             Turn::Listening { silent_since: None },
             "nothing played yet"
         );
@@ -354,18 +363,18 @@ mod tests {
         l.note_on(3, 64, 50, 1.0, position(), 100);
         l.note_off(0, 60, 1.5);
         assert_eq!(
-            l.turn,
+            l.turn(),
             Turn::Listening { silent_since: None },
             "a note is held"
         );
         l.note_off(3, 64, 2.0);
         assert_eq!(
-            l.turn,
+            l.turn(),
             Turn::Listening {
                 silent_since: Some(2.0)
             }
         );
         l.note_on(0, 62, 9_000, 3.0, position(), 100);
-        assert_eq!(l.turn, Turn::Listening { silent_since: None });
+        assert_eq!(l.turn(), Turn::Listening { silent_since: None });
     }
 }

@@ -4,14 +4,13 @@
 //! `all_notes_off` do no heap allocation, take no lock, do no I/O, and bound their work.
 
 mod budget;
-mod builder;
 pub mod dot;
 mod engine;
 mod generator;
 mod listener;
 mod lstm;
+mod notes;
 mod sampler;
-mod step_log;
 mod tables;
 mod timeline;
 
@@ -24,6 +23,7 @@ pub use generator::{
 };
 pub use listener::{AnswerLength, Listening, NoteSet, CHORD_WINDOW_SECONDS, HEARD_QUEUE};
 pub use lstm::{LstmState, PackedLstm};
+pub use notes::{EventNote, Velocity};
 pub use sampler::{sample_token, sample_token_where};
 pub use tables::TokenTables;
 pub(crate) use timeline::Continuity;

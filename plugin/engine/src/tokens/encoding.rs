@@ -4,6 +4,7 @@
 use super::streams::{piece_streams, TokenMode, TokenStreams};
 use super::{MetricPosition, NoteVocab, OffsetGrid, OffsetVocab};
 use crate::corpus::Piece;
+use crate::model::{PerStream, StreamKind};
 
 /// One piece as vocabulary indices, both streams the same length.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,21 @@ pub struct Encoder<'a> {
     pub grid: &'a OffsetGrid,
     pub notes: &'a NoteVocab,
     pub offsets: &'a OffsetVocab,
+}
+
+impl EncodedPiece {
+    /// A stream's indices: the one place a stream finds its tokens in a piece.
+    pub fn stream(&self, kind: StreamKind) -> &[u32] {
+        match kind {
+            StreamKind::Note => &self.notes,
+            StreamKind::Offset => &self.offsets,
+        }
+    }
+
+    /// Every stream's indices.
+    pub fn streams(&self) -> PerStream<&[u32]> {
+        PerStream::from_fn(|kind| self.stream(kind))
+    }
 }
 
 impl Encoder<'_> {

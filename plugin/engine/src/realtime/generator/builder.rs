@@ -10,8 +10,8 @@
 //! The builder knows no networks: the generator asks it what is next ([`EventBuilder::next`]),
 //! takes that step, and reports what it drew. Each transition is one method, tested below.
 
-use super::tables::Chord;
 use crate::corpus::MAX_CHORD_NOTES;
+use crate::realtime::tables::Chord;
 use crate::tokens::{MetricPosition, TokenMode};
 
 /// What the event being drawn waits for.

@@ -7,8 +7,8 @@
 //! stream is first put back to the snapshot, so a step with the same input starts from the
 //! same state and ends in the same one.
 
-use super::lstm::{LstmState, PackedLstm};
 use crate::model::{StepInput, StreamKind};
+use crate::realtime::lstm::{LstmState, PackedLstm};
 use crate::tokens::MetricPosition;
 
 struct Entry {
@@ -24,6 +24,9 @@ pub(crate) struct StepLog {
     len: usize,
     /// The next entry a step is compared with.
     cursor: usize,
+    /// Network steps run (not replayed) since construction: what the work allowance is
+    /// about, counted for tests and the benchmark.
+    ran: u64,
 }
 
 impl StepLog {
@@ -50,7 +53,13 @@ impl StepLog {
             entries,
             len: 0,
             cursor: 0,
+            ran: 0,
         }
+    }
+
+    /// Network steps run since construction.
+    pub fn ran(&self) -> u64 {
+        self.ran
     }
 
     /// A new snapshot was taken: nothing logged applies to it.
@@ -83,6 +92,7 @@ impl StepLog {
         }
         // What was logged from here on followed a different step.
         self.len = k.min(self.len);
+        self.ran += 1;
         let logits = net.step(state, input);
         let Some(entry) = self.entries.get_mut(k) else {
             return (logits, true);
@@ -94,5 +104,74 @@ impl StepLog {
         entry.logits.extend_from_slice(logits);
         self.len = k + 1;
         (&entry.logits, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{load_model_set, PerStream};
+    use std::path::PathBuf;
+
+    fn input(note: u32, offset: u32, step_in_bar: u32) -> StepInput {
+        StepInput {
+            prev: PerStream::from_fn(|kind| match kind {
+                StreamKind::Note => note,
+                StreamKind::Offset => offset,
+            }),
+            current: PerStream::default(),
+            position: MetricPosition {
+                step_in_bar,
+                bar_steps: 96,
+                beat_steps: 24,
+            },
+        }
+    }
+
+    #[test]
+    fn an_unchanged_step_is_replayed_exactly_and_a_changed_one_runs() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/irish");
+        let model = load_model_set(&dir).unwrap();
+        let kind = StreamKind::Note;
+        let mut net = PackedLstm::new(&model, kind).unwrap();
+        let start = net.new_state();
+        let mut log = StepLog::new(2, &start, net.vocab());
+        let steps = [input(3, 2, 0), input(5, 4, 12), input(7, 2, 24)];
+
+        let mut state = start.clone();
+        let mut first = Vec::new();
+        for step in &steps {
+            let (logits, ran) = log.step(&mut net, &mut state, kind, step);
+            assert!(ran);
+            first.push((logits.to_vec(), state.clone()));
+        }
+        // Back to the snapshot: the two logged steps replay, the third (no room) runs.
+        log.rewind();
+        let mut state = start.clone();
+        for (k, step) in steps.iter().enumerate() {
+            let (logits, ran) = log.step(&mut net, &mut state, kind, step);
+            assert_eq!(ran, k == 2, "step {k}");
+            assert_eq!((logits.to_vec(), state.clone()), first[k], "step {k}");
+        }
+        // A changed first step runs, and so does the step after it, whose state differs.
+        log.rewind();
+        let mut state = start.clone();
+        let (_, ran) = log.step(&mut net, &mut state, kind, &input(4, 2, 0));
+        assert!(ran);
+        let (logits, ran) = log.step(&mut net, &mut state, kind, &steps[1]);
+        assert!(ran);
+        assert_ne!(logits, &first[1].0[..]);
+        // A cleared log replays nothing.
+        log.clear();
+        let mut state = start.clone();
+        assert!(log.step(&mut net, &mut state, kind, &steps[0]).1);
+        // Another stream's step is not this one's, even with the same input.
+        log.rewind();
+        let mut offsets = PackedLstm::new(&model, StreamKind::Offset).unwrap();
+        let mut state = offsets.new_state();
+        assert!(
+            log.step(&mut offsets, &mut state, StreamKind::Offset, &steps[0])
+                .1
+        );
     }
 }

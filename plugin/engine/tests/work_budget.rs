@@ -1,0 +1,154 @@
+//! The audio thread's work follows the audio's duration: with 32-frame buffers, no buffer
+//! runs more network steps than its allowance (`STEPS_PER_SECOND` × its length), while the
+//! musician strikes 12-note chords every half beat, when the answer starts, while the
+//! temperature moves every buffer, and while playing on. Counted in network steps, not
+//! timed: `deepmidi bench` times it.
+
+use deepmidi_engine::model::{load_model_set, ModelSet};
+use deepmidi_engine::realtime::{
+    AnswerLength, Engine, EngineEvent, EngineParams, Listening, Transport, STEPS_PER_SECOND,
+};
+use std::path::PathBuf;
+
+fn shipped(name: &str) -> ModelSet {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../models")
+        .join(name);
+    load_model_set(&dir).unwrap()
+}
+
+const RATE: f64 = 48_000.0;
+const FRAMES: u32 = 32;
+/// Samples a beat at 120 BPM.
+const BEAT: i64 = 24_000;
+
+/// Network steps each 32-frame buffer runs, the note-ons it played, and the buffer the
+/// first note-on came in, over `seconds`; `input(clock)` gives the musician's notes of the
+/// buffer starting at `clock`, `params(buffer)` the settings of each buffer.
+fn steps_per_buffer(
+    model: &ModelSet,
+    seconds: f64,
+    params: impl Fn(usize) -> EngineParams,
+    input: impl Fn(i64) -> Vec<EngineEvent>,
+) -> (Vec<u64>, Vec<u64>, Option<usize>) {
+    let mut engine = Engine::new(model, RATE, 7).unwrap();
+    let (mut steps, mut notes, mut first_note) = (Vec::new(), Vec::new(), None);
+    let buffers = (seconds * RATE / f64::from(FRAMES)) as usize;
+    for b in 0..buffers {
+        let clock = b as i64 * i64::from(FRAMES);
+        let transport = Transport {
+            playing: true,
+            tempo_bpm: Some(120.0),
+            position_beats: Some(clock as f64 / BEAT as f64),
+            ..Default::default()
+        };
+        let before = engine.network_steps();
+        let mut played = 0;
+        engine.process_with_input(FRAMES, &transport, &params(b), &input(clock), &mut |e| {
+            played += u64::from(matches!(e, EngineEvent::NoteOn { .. }))
+        });
+        steps.push(engine.network_steps() - before);
+        notes.push(played);
+        if played > 0 && first_note.is_none() {
+            first_note = Some(b);
+        }
+    }
+    (steps, notes, first_note)
+}
+
+/// The allowance of a 32-frame buffer.
+fn allowance() -> u64 {
+    (f64::from(FRAMES) * STEPS_PER_SECOND / RATE).ceil() as u64
+}
+
+/// 12-note chords struck every half beat for two bars from beat 1, each held a quarter beat.
+fn chords(clock: i64) -> Vec<EngineEvent> {
+    let pitches = [36, 43, 48, 52, 55, 60, 64, 67, 72, 76, 79, 84];
+    let mut events = Vec::new();
+    for k in 0..16i64 {
+        let on = BEAT + k * BEAT / 2;
+        let off = on + BEAT / 4;
+        for (at, is_on) in [(off, false), (on, true)] {
+            if !(clock..clock + i64::from(FRAMES)).contains(&at) {
+                continue;
+            }
+            let sample = (at - clock) as u32;
+            for pitch in pitches {
+                events.push(if is_on {
+                    EngineEvent::NoteOn {
+                        sample,
+                        pitch,
+                        velocity: 100,
+                        channel: 0,
+                    }
+                } else {
+                    EngineEvent::NoteOff {
+                        sample,
+                        pitch,
+                        channel: 0,
+                    }
+                });
+            }
+        }
+    }
+    events
+}
+
+#[test]
+fn hearing_chords_and_answering_stay_within_the_allowance() {
+    for name in ["irish", "bach"] {
+        let model = shipped(name);
+        let listen = EngineParams {
+            listen: Some(Listening::new(1.0, AnswerLength::Bars(2))),
+            ..EngineParams::default()
+        };
+        let (steps, _, first_note) = steps_per_buffer(&model, 8.0, |_| listen, chords);
+        let answer = first_note.expect("an answer");
+        // The answer comes after the chords (the last one ends at beat 8.75) and a beat of
+        // silence, on beat 10.
+        let answer_beat = (answer as i64 * i64::from(FRAMES)) as f64 / BEAT as f64;
+        assert!(
+            (9.99..10.01).contains(&answer_beat),
+            "{name}: answer at {answer_beat}"
+        );
+        let worst = steps.iter().max().copied().unwrap_or(0);
+        assert!(
+            worst <= allowance(),
+            "{name}: a buffer ran {worst} steps (allowance {}), the answer's {}",
+            allowance(),
+            steps[answer]
+        );
+        // The chords were heard: the networks did the work (every note of bach's split
+        // chords, one step a chord for irish), spread over the buffers.
+        let total: u64 = steps.iter().sum();
+        let heard = if name == "bach" { 16 * 12 * 2 } else { 16 * 2 };
+        assert!(total >= heard, "{name}: {total} steps");
+    }
+}
+
+/// A new temperature redraws the next event; the log replays every step whose input is
+/// unchanged, so a buffer between onsets stays within its allowance, and the buffer an
+/// onset plays in adds at most the redraw of that onset's chord (a note drawn differently
+/// changes what the steps after it read: in split mode, at most two steps a note).
+#[test]
+fn a_temperature_moving_every_buffer_redoes_only_what_it_must() {
+    for name in ["irish", "bach"] {
+        let model = shipped(name);
+        let moving = |b: usize| EngineParams {
+            temperature: 0.6 + 0.4 * ((b as f64 / 50.0).sin() as f32),
+            ..EngineParams::default()
+        };
+        let (steps, notes, first_note) = steps_per_buffer(&model, 6.0, moving, |_| Vec::new());
+        assert!(first_note.is_some());
+        for (b, (&s, &n)) in steps.iter().zip(&notes).enumerate() {
+            assert!(
+                s <= allowance() + 2 * n,
+                "{name}: buffer {b} ran {s} steps playing {n} notes (allowance {})",
+                allowance()
+            );
+        }
+        // Without the log every buffer would draw the whole next event again.
+        let mean = steps.iter().sum::<u64>() as f64 / steps.len() as f64;
+        assert!(mean < 1.0, "{name}: {mean} steps a buffer");
+    }
+}
