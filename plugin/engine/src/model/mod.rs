@@ -6,6 +6,7 @@
 
 mod files;
 pub mod inputs;
+pub mod limits;
 mod metadata;
 pub mod tensors;
 
