@@ -194,7 +194,7 @@ fn absurd_layer_counts_are_refused_from_model_json() {
     let f = shipped("irish");
     for layers in [1_000_000_000u64, 1_000_000, 17, 0] {
         let err = load(
-            &with_field(&f, "/hyper/layers", json!(layers)),
+            &with_field(f, "/hyper/layers", json!(layers)),
             &f.note,
             &f.offset,
         )
@@ -206,7 +206,7 @@ fn absurd_layer_counts_are_refused_from_model_json() {
     }
     // A count the bounds allow but the weights do not hold: the weight file says why.
     let err = load(
-        &with_field(&f, "/hyper/layers", json!(4)),
+        &with_field(f, "/hyper/layers", json!(4)),
         &f.note,
         &f.offset,
     )
