@@ -4,7 +4,6 @@
 use super::metadata::ModelMeta;
 use super::streams::{PerStream, StreamKind};
 use super::tensors::NetworkShape;
-use safetensors::{Dtype, SafeTensors};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -95,22 +94,13 @@ impl ModelSet {
 
 /// Reads every tensor of `shape`'s layout from a safetensors file, as f32.
 fn read_weights(bytes: &[u8], shape: NetworkShape) -> Result<HashMap<String, Weights>, String> {
-    let file =
-        SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file: {e}"))?;
+    let file = super::limits::check_weights(bytes, &shape)?;
     let mut weights = HashMap::new();
     for (name, dims) in shape.layout() {
+        // Present, F32 and of this shape: `check_weights` saw to it.
         let view = file
             .tensor(&name)
             .map_err(|_| format!("missing tensor {name}"))?;
-        if view.shape() != dims.as_slice() {
-            return Err(format!(
-                "tensor {name} has shape {:?}, expected {dims:?}",
-                view.shape()
-            ));
-        }
-        if view.dtype() != Dtype::F32 {
-            return Err(format!("tensor {name} is {:?}, expected F32", view.dtype()));
-        }
         let data: Vec<f32> = view
             .data()
             .chunks_exact(4)
@@ -128,7 +118,7 @@ fn read_weights(bytes: &[u8], shape: NetworkShape) -> Result<HashMap<String, Wei
 pub fn load_model_set(dir: &Path) -> Result<ModelSet, ModelError> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read(&path).map_err(|e| ModelError::new(path, e))
+        super::limits::read_capped(&path, super::limits::file_cap(name))
     };
     let meta = read(META_FILE)?;
     ModelSet::from_bytes(dir, &meta, |kind| read(kind.file_name()))

@@ -161,16 +161,7 @@ impl ModelMeta {
         meta.offset_vocab = meta.offset_vocab.reindexed();
         meta.note_vocab.validate()?;
         meta.offset_vocab.validate()?;
-        if meta.hyper.layers == 0 || meta.hyper.units == 0 || meta.hyper.embedding == 0 {
-            return Err(MetaError::Invalid(
-                "layers, units and embedding must be positive",
-            ));
-        }
-        if meta.grid.steps_per_quarter == 0 {
-            return Err(MetaError::Invalid(
-                "grid.steps_per_quarter must be positive",
-            ));
-        }
+        super::limits::check_meta(&meta)?;
         Ok(meta)
     }
 }
@@ -197,6 +188,9 @@ pub enum MetaError {
     Vocab(#[from] VocabError),
     #[error("{0}")]
     Invalid(&'static str),
+    /// A size or token outside [`super::limits`]' bounds.
+    #[error("{0}")]
+    Bound(String),
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod files;
 pub mod inputs;
+pub mod limits;
 mod metadata;
 pub mod streams;
 pub mod tensors;
