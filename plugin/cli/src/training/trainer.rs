@@ -307,6 +307,14 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         },
     };
 
+    // A set the plugin would refuse is refused before it is trained.
+    crate::model::limits::check_meta(&meta).with_context(|| {
+        format!(
+            "{}: these settings make a model DeepMIDI cannot load",
+            opts.out.display()
+        )
+    })?;
+
     let bar = indicatif::ProgressBar::new(hyper.steps as u64);
     if !opts.progress {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());

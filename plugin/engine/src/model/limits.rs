@@ -10,8 +10,9 @@
 //! The bounds are generous: each is far above what `deepmidi train` makes today and what the
 //! real-time path could step in time, so they only refuse files no training run made.
 
-use super::files::{ModelError, StreamKind};
+use super::files::ModelError;
 use super::metadata::{MetaError, ModelMeta};
+use super::streams::StreamKind;
 use super::tensors::NetworkShape;
 use crate::corpus::MAX_CHORD_NOTES;
 use safetensors::{Dtype, SafeTensors};
@@ -98,7 +99,7 @@ pub fn check_meta(meta: &ModelMeta) -> Result<(), MetaError> {
             )));
         }
     }
-    for kind in [StreamKind::Note, StreamKind::Offset] {
+    for kind in StreamKind::ALL {
         let parameters = parameters(&meta.shape(kind));
         if parameters.is_none_or(|p| p > MAX_PARAMETERS) {
             return Err(MetaError::Bound(format!(
@@ -224,17 +225,19 @@ pub fn file_cap(name: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Arch;
+    use crate::model::{Arch, PerStream};
 
     #[test]
     fn the_parameter_count_matches_the_layout() {
         for arch in [Arch::Seed, Arch::Joint] {
-            for kind in [StreamKind::Note, StreamKind::Offset] {
+            for kind in StreamKind::ALL {
                 let shape = NetworkShape {
                     arch,
                     kind,
-                    note_vocab: 45,
-                    offset_vocab: 13,
+                    vocabs: PerStream::from_fn(|k| match k {
+                        StreamKind::Note => 45,
+                        StreamKind::Offset => 13,
+                    }),
                     embedding: 6,
                     units: 10,
                     layers: 3,
@@ -254,8 +257,7 @@ mod tests {
         let shape = NetworkShape {
             arch: Arch::Joint,
             kind: StreamKind::Offset,
-            note_vocab: MAX_VOCAB,
-            offset_vocab: MAX_VOCAB,
+            vocabs: PerStream::from_fn(|_| MAX_VOCAB),
             embedding: MAX_EMBEDDING,
             units: MAX_UNITS,
             layers: MAX_LAYERS,
