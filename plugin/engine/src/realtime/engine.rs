@@ -176,6 +176,33 @@ impl Bars {
     }
 }
 
+/// What the host's transport says of time: whether it plays, its tempo, and its exact
+/// position; a host without a valid tempo or position free-runs (playing, at
+/// [`FREE_RUN_BPM`] without a tempo).
+struct HostClock {
+    playing: bool,
+    bpm: f64,
+    position: Option<f64>,
+}
+
+impl HostClock {
+    fn of(transport: &Transport) -> HostClock {
+        let valid_tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0);
+        let (playing, bpm, position) = match valid_tempo {
+            Some(bpm) => match transport.exact_position(bpm) {
+                Some(position) => (transport.playing, bpm, Some(position)),
+                None => (true, bpm, None),
+            },
+            None => (true, FREE_RUN_BPM, None),
+        };
+        HostClock {
+            playing,
+            bpm,
+            position,
+        }
+    }
+}
+
 /// The beat an answer starts at: the first beat (or bar, with Sync to bar) at least Answer
 /// After beats after the musician fell silent at `silent`.
 fn answer_beat(
@@ -327,14 +354,11 @@ impl Engine {
         params: &EngineParams,
         out: &mut impl FnMut(EngineEvent),
     ) -> Option<Anchor> {
-        let valid_tempo = transport.tempo_bpm.filter(|t| t.is_finite() && *t > 0.0);
-        let (playing, bpm, host_position) = match valid_tempo {
-            Some(bpm) => match transport.exact_position(bpm) {
-                Some(position) => (transport.playing, bpm, Some(position)),
-                None => (true, bpm, None),
-            },
-            None => (true, FREE_RUN_BPM, None),
-        };
+        let HostClock {
+            playing,
+            bpm,
+            position: host_position,
+        } = HostClock::of(transport);
         let free_run = host_position.is_none();
         self.bars = Bars::of(transport, free_run);
         if !playing {
@@ -347,27 +371,19 @@ impl Engine {
         let anchor_at = |engine: &Engine, position: f64| {
             Anchor::new(engine.clock, position, bpm, engine.sample_rate, free_run)
         };
-        let restart = |engine: &mut Engine, position: f64| {
-            let anchor = anchor_at(engine, position);
-            // Half a sample: a start rounded to the sample grid is still on its beat.
-            let hair = 0.5 / anchor.samples_per_beat;
-            engine.anchor = Some(anchor);
-            engine.last_onset = None;
-            if params.listen.is_some() {
-                // A silence the musician began before the jump goes on from here.
-                engine.next_onset = None;
-                engine.listener.restart(position);
-                engine.forget_prepared_answer();
-            } else {
-                let onset = next_boundary(position, transport, params.sync_to_bar, hair);
-                engine.schedule(onset, params);
-            }
-        };
         match self.anchor {
-            None => restart(self, host_position.unwrap_or(0.0)),
+            None => self.restart(
+                anchor_at(self, host_position.unwrap_or(0.0)),
+                transport,
+                params,
+            ),
             Some(a) if a.free_run != free_run => {
                 self.all_notes_off(0, out);
-                restart(self, host_position.unwrap_or(0.0));
+                self.restart(
+                    anchor_at(self, host_position.unwrap_or(0.0)),
+                    transport,
+                    params,
+                );
             }
             Some(a) => {
                 let predicted = a.beat_at(self.clock);
@@ -375,7 +391,7 @@ impl Engine {
                 match Continuity::of(position, predicted) {
                     Continuity::Jump => {
                         self.all_notes_off(0, out);
-                        restart(self, position);
+                        self.restart(anchor_at(self, position), transport, params);
                     }
                     // The schedule is in beats: moving the anchor keeps every note.
                     Continuity::Drift => self.anchor = Some(anchor_at(self, position)),
@@ -388,6 +404,24 @@ impl Engine {
             }
         }
         self.anchor
+    }
+
+    /// Playback (re)starts at `anchor`'s position: the next onset on the next beat (or bar),
+    /// or, listening, a silence the musician began before the jump goes on from here.
+    fn restart(&mut self, anchor: Anchor, transport: &Transport, params: &EngineParams) {
+        let position = anchor.beat;
+        // Half a sample: a start rounded to the sample grid is still on its beat.
+        let hair = 0.5 / anchor.samples_per_beat;
+        self.anchor = Some(anchor);
+        self.last_onset = None;
+        if params.listen.is_some() {
+            self.next_onset = None;
+            self.listener.restart(position);
+            self.forget_prepared_answer();
+        } else {
+            let onset = next_boundary(position, transport, params.sync_to_bar, hair);
+            self.schedule(onset, params);
+        }
     }
 
     /// Where this buffer reaches the end of the host's loop, if it does: the sample (at most
@@ -510,21 +544,19 @@ impl Engine {
         };
         let clock = self.clock;
         let due = |beat: f64| anchor.sample_of(beat) - clock < i64::from(until);
+        // The musician's silence may end in this stretch: the answer starts.
+        if let Turn::Listening {
+            silent_since: Some(silent),
+        } = self.listener.turn()
+        {
+            let at = answer_beat(silent, &listen, anchor, transport, params);
+            if at < onsets_before && due(at) {
+                self.start_answer(at, &listen, params);
+            }
+        }
         match self.listener.turn() {
-            Turn::Listening {
-                silent_since: Some(silent),
-            } => {
-                let at = answer_beat(silent, &listen, anchor, transport, params);
-                if at < onsets_before && due(at) {
-                    self.start_answer(at, &listen, params);
-                    return self.render(until, onsets_before, anchor, transport, params, out);
-                }
-                // The musician's turn: only the answer's last notes end.
-                self.emit_due(until, f64::NEG_INFINITY, anchor, params, out);
-            }
-            Turn::Listening { silent_since: None } => {
-                self.emit_due(until, f64::NEG_INFINITY, anchor, params, out)
-            }
+            // The musician's turn: only the answer's last notes end.
+            Turn::Listening { .. } => self.emit_due(until, f64::NEG_INFINITY, anchor, params, out),
             Turn::Answering { ends } => {
                 let onsets_until = ends.map_or(onsets_before, |ends| onsets_before.min(ends));
                 self.emit_due(until, onsets_until, anchor, params, out);
