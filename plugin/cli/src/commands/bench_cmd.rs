@@ -1,9 +1,11 @@
 //! `deepmidi bench`: speed figures, printed as a table. Timings depend on the machine and
 //! its load; compare rows of the same run, not runs on different machines.
 
+mod realtime;
+
 use crate::corpus::{read_corpus, Split};
 use crate::model::{load_model_set, random_steps, Arch, CandleModels, Hyper, StreamKind};
-use crate::realtime::{dot, Engine, EngineEvent, EngineParams, PackedLstm, Transport};
+use crate::realtime::{dot, PackedLstm};
 use crate::tokens::{OffsetGrid, TokenMode, Transpose};
 use crate::training::{Dataset, Learner, WindowSampler};
 use anyhow::{bail, Context, Result};
@@ -36,6 +38,19 @@ pub struct BenchArgs {
     /// Inference steps timed per figure.
     #[arg(long, default_value_t = 2000)]
     steps: usize,
+    /// Only the real-time table: `Player::process` per buffer, under each scenario.
+    #[arg(long)]
+    realtime: bool,
+    /// Model sets the real-time table plays, one row group each.
+    #[arg(long = "realtime-model", default_values = ["models/irish", "models/bach"])]
+    realtime_models: Vec<PathBuf>,
+    /// Timed buffers per row of the real-time table: the 99.9th percentile is about the
+    /// buffers/1000-th worst, so fewer than 10,000 leave it to a handful of buffers.
+    #[arg(long, default_value_t = 30_000)]
+    buffers: usize,
+    /// Untimed buffers each row plays first (caches, branch predictors, the first notes).
+    #[arg(long, default_value_t = 2_000)]
+    warm_up: usize,
 }
 
 fn micros(start: Instant, n: usize) -> f64 {
@@ -170,7 +185,15 @@ fn training_figures(a: &BenchArgs) -> Result<()> {
 }
 
 pub fn run(a: BenchArgs) -> Result<()> {
-    training_figures(&a)?;
+    if !a.realtime {
+        training_figures(&a)?;
+        lstm_figures(&a)?;
+        println!();
+    }
+    realtime::print_table(&a.realtime_models, a.warm_up, a.buffers)
+}
+
+fn lstm_figures(a: &BenchArgs) -> Result<()> {
     let set = load_model_set(&a.model)?;
     let h = &set.meta.hyper;
     println!(
@@ -212,45 +235,5 @@ pub fn run(a: BenchArgs) -> Result<()> {
         }
     }
 
-    // process() per 128-sample buffer at 48 kHz, over one simulated minute at 120 BPM.
-    let sr = 48_000.0;
-    let frames = 128u32;
-    let mut engine = Engine::new(&set, sr, 1)?;
-    let params = EngineParams {
-        temperature: 1.0,
-        ..Default::default()
-    };
-    let buffers = (60.0 * sr / f64::from(frames)) as usize;
-    let (mut total, mut worst, mut notes) = (0.0f64, 0.0f64, 0usize);
-    for i in 0..buffers {
-        let transport = Transport {
-            playing: true,
-            tempo_bpm: Some(120.0),
-            position_beats: Some((i as f64 * f64::from(frames)) / sr * 2.0),
-            ..Default::default()
-        };
-        let start = Instant::now();
-        engine.process(frames, &transport, &params, &mut |e| {
-            notes += usize::from(matches!(e, EngineEvent::NoteOn { .. }))
-        });
-        let s = start.elapsed().as_secs_f64();
-        total += s;
-        worst = worst.max(s);
-    }
-    let budget = f64::from(frames) / sr;
-    println!(
-        "{:<52} {:>13.3}%",
-        "process(), 128 samples @ 48 kHz, mean of real time",
-        100.0 * total / buffers as f64 / budget
-    );
-    println!(
-        "{:<52} {:>13.3}%",
-        "process(), 128 samples @ 48 kHz, worst of real time",
-        100.0 * worst / budget
-    );
-    println!(
-        "{:<52} {:>14}",
-        "notes played in the simulated minute", notes
-    );
     Ok(())
 }
