@@ -152,3 +152,4 @@ fn a_temperature_moving_every_buffer_redoes_only_what_it_must() {
         assert!(mean < 1.0, "{name}: {mean} steps a buffer");
     }
 }
+
