@@ -40,6 +40,8 @@ cargo build --release -p deepmidi-cli
 cargo xtask bundle deepmidi-plugin --release
 # The debug CLAP with allocation checks that one of the tests loads (target/alloc-check/).
 cargo xtask bundle-alloc-check
+# The debug CLAP and VST3 that panic on a note, for the panic_check test (target/panic-check/).
+cargo xtask bundle-panic-check
 
 echo "== Installing the plugins"
 mkdir -p "$HOME/.clap" "$HOME/.vst3"

@@ -20,6 +20,7 @@ pub fn target_dir() -> PathBuf {
 const BUNDLE_COMMAND: &str = "cargo xtask bundle deepmidi-plugin --release";
 const CLI_COMMAND: &str = "cargo build --release -p deepmidi-cli";
 const ALLOC_CHECK_COMMAND: &str = "cargo xtask bundle-alloc-check";
+const PANIC_CHECK_COMMAND: &str = "cargo xtask bundle-panic-check";
 
 fn require(path: PathBuf, command: &str) -> PathBuf {
     assert!(
@@ -37,16 +38,21 @@ pub fn clap_library() -> PathBuf {
 
 /// The library inside the release VST3 bundle.
 pub fn vst3_library() -> PathBuf {
+    require(
+        target_dir().join("bundled").join(vst3_library_path()),
+        BUNDLE_COMMAND,
+    )
+}
+
+/// The library's path inside a Linux VST3 bundle's folder.
+fn vst3_library_path() -> String {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "x86_64-linux",
         "aarch64" => "aarch64-linux",
         "x86" => "i386-linux",
         other => panic!("no VST3 bundle layout known for {other}"),
     };
-    require(
-        target_dir().join(format!("bundled/DeepMIDI.vst3/Contents/{arch}/DeepMIDI.so")),
-        BUNDLE_COMMAND,
-    )
+    format!("DeepMIDI.vst3/Contents/{arch}/DeepMIDI.so")
 }
 
 /// The VST3 bundle folder (what pedalboard and DAWs are given).
@@ -64,6 +70,22 @@ pub fn alloc_check_clap_library() -> PathBuf {
     require(
         target_dir().join("alloc-check/DeepMIDI.clap"),
         ALLOC_CHECK_COMMAND,
+    )
+}
+
+/// The debug CLAP build with `inject_panic` (see `cargo xtask bundle-panic-check`).
+pub fn panic_check_clap_library() -> PathBuf {
+    require(
+        target_dir().join("panic-check/DeepMIDI.clap"),
+        PANIC_CHECK_COMMAND,
+    )
+}
+
+/// The library inside the debug VST3 build with `inject_panic`.
+pub fn panic_check_vst3_library() -> PathBuf {
+    require(
+        target_dir().join("panic-check").join(vst3_library_path()),
+        PANIC_CHECK_COMMAND,
     )
 }
 

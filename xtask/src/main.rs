@@ -8,6 +8,10 @@
 //!   only checks in debug builds) into target/alloc-check/DeepMIDI.clap, beside the release
 //!   bundles rather than over them. It shares the debug build folder, so it only rebuilds the
 //!   plugin crate.
+//! - `cargo xtask bundle-panic-check` builds a debug CLAP and VST3 with `inject_panic` (a
+//!   note-on on channel 16, key 0, velocity 1 panics inside the engine's player) into
+//!   target/panic-check/, for the host tests of what a panic caught at the plugin's boundary
+//!   leaves. Not with the allocation checks: a panic allocates. Release bundles never have it.
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -43,6 +47,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_args: Vec<String>,
     },
+    /// Builds the debug CLAP and VST3 that panic on a note (target/panic-check/).
+    BundlePanicCheck {
+        /// More `cargo build` arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_args: Vec<String>,
+    },
     /// Anything else goes to nice-plug's bundler (`bundle PACKAGE --release`, ...).
     #[command(external_subcommand)]
     Bundler(Vec<String>),
@@ -52,6 +62,7 @@ fn main() -> nice_plug_xtask::Result<()> {
     match Cli::parse().command {
         Command::Install { clap_dir, vst3_dir } => install(clap_dir, vst3_dir),
         Command::BundleAllocCheck { cargo_args } => bundle_alloc_check(&cargo_args),
+        Command::BundlePanicCheck { cargo_args } => bundle_panic_check(&cargo_args),
         Command::Bundler(args) => nice_plug_xtask::main_with_args("cargo xtask", args),
     }
 }
@@ -97,6 +108,59 @@ fn target_dir() -> PathBuf {
 
 fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
+    let library = build_debug_library("assert_process_allocs", args)?;
+    let dest_dir = target_dir().join("alloc-check");
+    let dest = dest_dir.join(format!("{BUNDLE_NAME}.clap"));
+    create_dir(&dest_dir)?;
+    copy(&library, &dest)?;
+    eprintln!(
+        "Created a debug CLAP with allocation checks at '{}'",
+        dest.display()
+    );
+    Ok(())
+}
+
+fn bundle_panic_check(args: &[String]) -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    let library = build_debug_library("inject_panic", args)?;
+    let dest_dir = target_dir().join("panic-check");
+    // One library is both plugins: on Linux a CLAP bundle is the library itself, and a VST3
+    // bundle a folder with the library under the architecture's name.
+    let clap = dest_dir.join(format!("{BUNDLE_NAME}.clap"));
+    let vst3 = dest_dir.join(format!("{BUNDLE_NAME}.vst3"));
+    let vst3_library = vst3
+        .join("Contents")
+        .join(vst3_linux_arch()?)
+        .join(format!("{BUNDLE_NAME}.so"));
+    remove(&vst3)?;
+    create_dir(vst3_library.parent().expect("the library is in a folder"))?;
+    copy(&library, &clap)?;
+    copy(&library, &vst3_library)?;
+    eprintln!(
+        "Created a debug CLAP and VST3 that panic on a note at '{}' and '{}'",
+        clap.display(),
+        vst3.display()
+    );
+    Ok(())
+}
+
+/// The folder of a Linux VST3 bundle's library for this machine.
+fn vst3_linux_arch() -> nice_plug_xtask::Result<&'static str> {
+    match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => Ok("x86_64-linux"),
+        ("linux", "aarch64") => Ok("aarch64-linux"),
+        ("linux", "x86") => Ok("i386-linux"),
+        (os, arch) => Err(anyhow(format!(
+            "the panic-check VST3 bundle is laid out for Linux only, not {os} on {arch}"
+        ))),
+    }
+}
+
+/// Builds the plugin's debug library with `feature` and returns where cargo put it. The
+/// caller copies it at once: other debug builds of the crate (with other features) write
+/// the same file. They share the debug build folder, so a feature only rebuilds the crates
+/// it changes.
+fn build_debug_library(feature: &str, args: &[String]) -> nice_plug_xtask::Result<PathBuf> {
     let output = std::process::Command::new("cargo")
         .args([
             "build",
@@ -104,7 +168,7 @@ fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
             PLUGIN_PACKAGE,
             "--lib",
             "--features",
-            "assert_process_allocs",
+            feature,
         ])
         .args(["--message-format", "json-render-diagnostics"])
         .args(args)
@@ -112,12 +176,11 @@ fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
         .output()
         .map_err(|e| anyhow(format!("cannot run cargo: {e}")))?;
     if !output.status.success() {
-        return Err(anyhow("building the alloc-check plugin failed".into()));
+        return Err(anyhow(format!("building the plugin with {feature} failed")));
     }
-    // The cdylib's path from cargo's artifact message. It is copied at once: other debug
-    // builds of the crate (without the feature) write the same file.
+    // The cdylib's path from cargo's artifact message.
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let library = stdout
+    stdout
         .lines()
         .filter(|l| {
             l.contains("\"reason\":\"compiler-artifact\"")
@@ -129,17 +192,12 @@ fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
         })
         .flat_map(|l| l.split('"'))
         .find(|s| s.ends_with(".so") || s.ends_with(".dylib") || s.ends_with(".dll"))
-        .ok_or_else(|| anyhow(format!("cargo reported no cdylib for {PLUGIN_PACKAGE}")))?;
-    let dest_dir = target_dir().join("alloc-check");
-    std::fs::create_dir_all(&dest_dir)
-        .map_err(|e| anyhow(format!("{}: {e}", dest_dir.display())))?;
-    let dest = dest_dir.join(format!("{BUNDLE_NAME}.clap"));
-    copy(Path::new(library), &dest)?;
-    eprintln!(
-        "Created a debug CLAP with allocation checks at '{}'",
-        dest.display()
-    );
-    Ok(())
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow(format!("cargo reported no cdylib for {PLUGIN_PACKAGE}")))
+}
+
+fn create_dir(dir: &Path) -> nice_plug_xtask::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow(format!("{}: {e}", dir.display())))
 }
 
 fn remove(path: &Path) -> nice_plug_xtask::Result<()> {

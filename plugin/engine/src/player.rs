@@ -12,7 +12,7 @@ use crate::catalogue::{LoadedModels, ModelEntry};
 use crate::monitor::report::Reporter;
 use crate::monitor::MonitorSender;
 use crate::realtime::{Engine, EngineEvent, EngineParams, NoteSet, PlacedBuffer, Transport};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 /// The controls the player reads every buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +34,11 @@ pub struct PlayerControls {
 /// shell gathers the host's input here before the player reads it.
 pub struct InputNotes {
     events: Vec<EngineEvent>,
+    /// An event came before one pushed earlier: [`InputNotes::as_slice`] sorts once.
+    out_of_order: bool,
+    /// Where a sort keys each event by (sample, arrival), so that events at one sample keep
+    /// the order they came in without a stable sort (which may allocate).
+    keyed: Vec<(u32, u32, EngineEvent)>,
 }
 
 impl InputNotes {
@@ -46,16 +51,20 @@ impl InputNotes {
     pub fn new() -> InputNotes {
         InputNotes {
             events: Vec::with_capacity(Self::CAPACITY),
+            out_of_order: false,
+            keyed: Vec::with_capacity(Self::CAPACITY),
         }
     }
 
     pub fn clear(&mut self) {
         self.events.clear();
+        self.out_of_order = false;
     }
 
-    /// Adds an event after those at or before its sample (hosts send them in order; this
-    /// keeps the order if one does not). Returns false when it was dropped for room. No
-    /// allocation: the length never passes the capacity reserved.
+    /// Adds an event; hosts send them in time order, and one that does not costs a sort of
+    /// the buffer when it is read, not a shift of the events at every push. Returns false
+    /// when it was dropped for room. No allocation: the length never passes the capacity
+    /// reserved.
     pub fn push(&mut self, e: EngineEvent) -> bool {
         let limit = match e {
             EngineEvent::NoteOn { .. } => Self::NOTE_ON_LIMIT,
@@ -64,12 +73,31 @@ impl InputNotes {
         if self.events.len() >= limit {
             return false;
         }
-        let at = self.events.partition_point(|x| x.sample() <= e.sample());
-        self.events.insert(at, e);
+        if self
+            .events
+            .last()
+            .is_some_and(|last| last.sample() > e.sample())
+        {
+            self.out_of_order = true;
+        }
+        self.events.push(e);
         true
     }
 
-    pub fn as_slice(&self) -> &[EngineEvent] {
+    /// The events in time order, those at one sample in the order they were pushed. No
+    /// allocation, O(n log n) once per buffer at worst.
+    pub fn as_slice(&mut self) -> &[EngineEvent] {
+        if std::mem::take(&mut self.out_of_order) {
+            self.keyed.clear();
+            let keyed = self.events.iter().enumerate();
+            self.keyed
+                .extend(keyed.map(|(i, e)| (e.sample(), i as u32, *e)));
+            // The keys are unique, so the unstable sort gives the one stable order.
+            self.keyed
+                .sort_unstable_by_key(|&(sample, i, _)| (sample, i));
+            self.events.clear();
+            self.events.extend(self.keyed.iter().map(|&(_, _, e)| e));
+        }
         &self.events
     }
 }
@@ -94,6 +122,9 @@ pub struct Player {
     flush_pending: bool,
     /// What a window is told of each buffer.
     reporter: Reporter,
+    /// The sample of the last event the host took in the buffer being processed: where notes
+    /// ended after a failure go, so that they come after it in the host's queue.
+    sent_until: u32,
 }
 
 impl Player {
@@ -110,6 +141,7 @@ impl Player {
             host_notes: NoteSet::default(),
             flush_pending: false,
             reporter: Reporter::new(),
+            sent_until: 0,
         }
     }
 
@@ -169,17 +201,18 @@ impl Player {
         self.flush_pending = true;
     }
 
-    /// Ends every note the host has sounding, at sample 0 (after a failure, when the engine
-    /// can no longer be trusted). `send` returns whether the host took the event.
+    /// Ends every note the host has sounding, after a failure, when the engine can no longer
+    /// be trusted: a panic caught at the plugin's boundary in this buffer, after
+    /// [`Player::process`]. The note-offs go at the sample of the last event the host took
+    /// in this buffer, so that none comes before a note-on it ends. `send` returns whether
+    /// the host took the event. What the window was to be told of the buffer is dropped;
+    /// it sees a break where the timeline next resumes.
     pub fn end_host_notes(&mut self, send: &mut impl FnMut(EngineEvent) -> bool) {
         self.flush_pending = false;
-        self.host_notes.drain(|channel, pitch| {
-            send(EngineEvent::NoteOff {
-                sample: 0,
-                pitch,
-                channel,
-            });
+        end_notes(&mut self.host_notes, self.sent_until, &mut |e| {
+            send(e);
         });
+        self.reporter.idle();
     }
 
     /// Audio thread: reacts to the controls' edges, then renders one buffer of `frames`
@@ -189,7 +222,8 @@ impl Player {
     /// taken. While `monitor` has a window open, it is told the buffer's transport, the notes
     /// the host took of DeepMIDI's own and the musician's input, in beats (see
     /// [`crate::monitor`]); a window that falls behind loses events, never holds this up.
-    /// No allocation, bounded work.
+    /// No allocation, bounded work. A panic here leaves the record of the host's notes
+    /// whole, with what this buffer sent before it, for [`Player::end_host_notes`].
     pub fn process(
         &mut self,
         frames: u32,
@@ -201,43 +235,59 @@ impl Player {
     ) {
         let monitor = monitor.filter(|m| m.is_listening());
         let watched = monitor.is_some();
-        let mut reporter = std::mem::take(&mut self.reporter);
+        self.sent_until = 0;
         if self.flush_pending {
-            self.end_host_notes(&mut |e| {
-                let took = send(e);
-                if took && watched {
+            self.flush_pending = false;
+            let reporter = &mut self.reporter;
+            end_notes(&mut self.host_notes, 0, &mut |e| {
+                if send(e) && watched {
                     reporter.took(e);
                 }
-                took
             });
         }
+        // The record and the reporter are lent to the engine's callback. A panic unwinding
+        // through the engine would drop them with it (the host's notes would then never
+        // end, and the window would be told nothing more), so the buffer runs inside
+        // `catch_unwind` and they come back before the panic goes on to the boundary.
         let mut notes = std::mem::take(&mut self.host_notes);
-        // `own`: one of DeepMIDI's notes, not the musician's passed through.
-        let mut pass = |e: EngineEvent, own: bool| {
-            if send(e) {
-                match e {
-                    EngineEvent::NoteOn { pitch, channel, .. } => notes.insert(channel, pitch),
-                    EngineEvent::NoteOff { pitch, channel, .. } => notes.remove(channel, pitch),
+        let mut reporter = std::mem::take(&mut self.reporter);
+        let mut sent_until = 0;
+        let rendered = catch_unwind(AssertUnwindSafe(|| {
+            // `own`: one of DeepMIDI's notes, not the musician's passed through.
+            let mut pass = |e: EngineEvent, own: bool| {
+                if send(e) {
+                    sent_until = e.sample();
+                    match e {
+                        EngineEvent::NoteOn { pitch, channel, .. } => notes.insert(channel, pitch),
+                        EngineEvent::NoteOff { pitch, channel, .. } => notes.remove(channel, pitch),
+                    }
+                    if own && watched {
+                        reporter.took(e);
+                    }
                 }
-                if own && watched {
-                    reporter.took(e);
+            };
+            let mut thru = input.iter().copied().filter(|_| controls.thru).peekable();
+            let placed = self.render(frames, transport, controls, input, &mut |e| {
+                while let Some(t) = thru.next_if(|t| t.sample() < e.sample()) {
+                    pass(t, false);
                 }
+                pass(e, true);
+            });
+            thru.for_each(|t| pass(t, false));
+            #[cfg(feature = "inject_panic")]
+            if input.iter().any(is_panic_trigger) {
+                panic!("DeepMIDI: the test panic (inject_panic)");
             }
-        };
-        let mut thru = input.iter().copied().filter(|_| controls.thru).peekable();
-        let placed = self.render(frames, transport, controls, input, &mut |e| {
-            while let Some(t) = thru.next_if(|t| t.sample() < e.sample()) {
-                pass(t, false);
-            }
-            pass(e, true);
-        });
-        thru.for_each(|t| pass(t, false));
+            placed
+        }));
         self.host_notes = notes;
-        match monitor {
-            Some(monitor) => reporter.report(monitor, placed, frames, input),
-            None => reporter.idle(),
-        }
         self.reporter = reporter;
+        self.sent_until = sent_until;
+        let placed = rendered.unwrap_or_else(|panic| resume_unwind(panic));
+        match monitor {
+            Some(monitor) => self.reporter.report(monitor, placed, frames, input),
+            None => self.reporter.idle(),
+        }
     }
 
     /// Renders the buffer; returns where the engine placed it, `None` when no engine played
@@ -285,6 +335,37 @@ impl Player {
         engine.placed()
     }
 }
+
+/// Sends a note-off at `sample` for every note of `notes`, and forgets them all, taken or not.
+fn end_notes(notes: &mut NoteSet, sample: u32, send: &mut impl FnMut(EngineEvent)) {
+    notes.drain(|channel, pitch| {
+        send(EngineEvent::NoteOff {
+            sample,
+            pitch,
+            channel,
+        })
+    });
+}
+
+/// Test builds only (the `inject_panic` feature, which a release build refuses): a note-on
+/// on channel 16, key 0, velocity 1 makes [`Player::process`] panic after its buffer was
+/// sent, so that the host tests can check what a panic caught at the plugin's boundary
+/// leaves behind.
+#[cfg(feature = "inject_panic")]
+fn is_panic_trigger(e: &EngineEvent) -> bool {
+    matches!(
+        e,
+        EngineEvent::NoteOn {
+            pitch: 0,
+            velocity: 1,
+            channel: 15,
+            ..
+        }
+    )
+}
+
+#[cfg(all(feature = "inject_panic", not(debug_assertions)))]
+compile_error!("`inject_panic` is for debug test builds only: it lets a note crash the engine");
 
 #[cfg(test)]
 mod tests {
@@ -586,6 +667,114 @@ mod tests {
             .filter(|_| input.push(off))
             .count();
         assert_eq!(offs, InputNotes::CAPACITY - InputNotes::NOTE_ON_LIMIT);
+    }
+
+    /// A panic in the engine part-way through a buffer (here from the host's callback, which
+    /// the engine calls) is caught at the boundary: every note the host has sounding, those
+    /// this buffer started among them, ends after the last event it took, and once the
+    /// player is loaded again the window is told the notes it plays.
+    #[test]
+    fn a_panic_in_the_engine_leaves_every_host_note_to_end() {
+        let (mut host, mut window) = watched_host(MONITOR_CAPACITY, true);
+        while host.sounding() == 0 {
+            assert!(host.clock < 48_000 * 10, "no note sounded");
+            host.run(1, &controls(0));
+        }
+        window.drain(|_| {});
+        let frames = 48_000;
+        let mut panicked = false;
+        let mut started = 0;
+        for _ in 0..10 {
+            let transport = Transport {
+                playing: true,
+                tempo_bpm: Some(120.0),
+                position_beats: Some(host.position),
+                ..Default::default()
+            };
+            let (clock, events) = (host.clock, &mut host.events);
+            let (player, monitor) = (&mut host.player, host.monitor.as_mut());
+            started = events.len();
+            let mut took_on = false;
+            let caught = catch_unwind(AssertUnwindSafe(|| {
+                player.process(frames, &transport, &controls(0), &[], monitor, &mut |e| {
+                    if took_on {
+                        panic!("a failure in the engine, after a note-on it sent");
+                    }
+                    events.push((clock, e));
+                    took_on = matches!(e, EngineEvent::NoteOn { .. });
+                    true
+                })
+            }));
+            if caught.is_err() {
+                panicked = true;
+                break;
+            }
+            host.clock += u64::from(frames);
+            host.position += f64::from(frames) / 24_000.0;
+        }
+        assert!(panicked, "no buffer with an event after a note-on");
+        let sounding = host.sounding();
+        assert!(sounding > 0);
+        assert_eq!(host.player.host_notes().len(), sounding);
+        let last = host.events[started..].iter().map(|(_, e)| e.sample()).max();
+        let before = host.events.len();
+        let clock = host.clock;
+        host.player.end_host_notes(&mut |e| {
+            host.events.push((clock, e));
+            true
+        });
+        let ends = &host.events[before..];
+        assert_eq!(ends.len(), sounding);
+        assert!(ends
+            .iter()
+            .all(|(_, e)| e.velocity().is_none() && Some(e.sample()) == last));
+        assert_eq!(host.sounding(), 0);
+        assert!(host.player.host_notes().is_empty());
+        // The shell then reloads the engines at the next activation.
+        host.player.unload();
+        host.player
+            .activate(&shipped(), 48_000.0, &controls(0), &mut |_| {});
+        host.clock += u64::from(frames);
+        host.position = 0.0;
+        let before = host.events.len();
+        host.run(300, &controls(0));
+        let played = notes_seen(&mut window)
+            .into_iter()
+            .filter(|n| n.4 == Voice::Played)
+            .count();
+        assert!(played > 10, "the window was told {played} notes");
+        assert_eq!(played, host.events.len() - before);
+    }
+
+    /// A thousand events in scrambled time order, many at each sample: read back in time
+    /// order, those at one sample in the order they came; a late one after a read sorts in.
+    #[test]
+    fn input_sorts_out_of_order_events_keeping_their_order_at_one_sample() {
+        let mut input = InputNotes::new();
+        let off = |i: u32, sample| EngineEvent::NoteOff {
+            sample,
+            pitch: (i % 128) as u8,
+            channel: (i / 128) as u8,
+        };
+        let mut pushed = Vec::new();
+        for i in 0..1000 {
+            let e = off(i, i * 7919 % 97);
+            assert!(input.push(e));
+            pushed.push(e);
+        }
+        // `sort_by_key` is stable: the order at one sample is the order pushed.
+        pushed.sort_by_key(|e| e.sample());
+        assert_eq!(input.as_slice(), pushed);
+        assert_eq!(input.as_slice(), pushed);
+        let late = off(1000, 3);
+        assert!(input.push(late));
+        let at = pushed.partition_point(|e| e.sample() <= 3);
+        pushed.insert(at, late);
+        assert_eq!(input.as_slice(), pushed);
+        input.clear();
+        assert!(input.as_slice().is_empty());
+        assert!(input.push(off(0, 5)) && input.push(off(1, 5)) && input.push(off(2, 4)));
+        assert_eq!(input.as_slice(), [off(2, 4), off(0, 5), off(1, 5)]);
     }
 
     #[test]

@@ -263,7 +263,7 @@ impl Plugin for DeepMidi {
             }));
             if rendered.is_err() {
                 // The engine's state can't be trusted any more: stop using it (until the next
-                // activation rebuilds it) and end the host's notes.
+                // activation rebuilds it) and end the host's notes, in this buffer.
                 self.failed = true;
                 self.player.end_host_notes(&mut |e| send(context, e));
             }
