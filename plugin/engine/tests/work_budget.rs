@@ -153,3 +153,40 @@ fn a_temperature_moving_every_buffer_redoes_only_what_it_must() {
     }
 }
 
+
+/// A new key's lock is heard in before the next onset: the key's tonic primer (both
+/// networks a note, `PRIMER_NOTES` notes) and the onset's chord drawn again. Between onsets
+/// that work is spread over the buffers; only when the change comes in the buffer of an
+/// onset is it all done there, and then no more than the primer and that chord.
+#[test]
+fn a_lock_change_does_at_most_the_primer_and_the_chord_at_once() {
+    use deepmidi_engine::harmony::{PitchClass, PitchLock, Scale};
+    use deepmidi_engine::realtime::PRIMER_NOTES;
+    let locks = [
+        PitchLock::new(Scale::Major, PitchClass::of(0), 48, 84),
+        PitchLock::new(Scale::Dorian, PitchClass::of(2), 40, 72),
+        PitchLock::new(Scale::MinorPentatonic, PitchClass::of(9), 55, 96),
+        PitchLock::default(),
+    ];
+    for name in ["irish", "bach"] {
+        let model = shipped(name);
+        // A new lock every 2 beats, on the beat, where onsets fall too.
+        let params = |b: usize| EngineParams {
+            lock: locks[(b as i64 * i64::from(FRAMES) / (2 * BEAT)) as usize % locks.len()],
+            ..EngineParams::default()
+        };
+        let (steps, notes, _) = steps_per_buffer(&model, 12.0, params, |_| Vec::new());
+        let primer = 2 * PRIMER_NOTES as u64;
+        let mut bursts = 0;
+        for (b, (&s, &n)) in steps.iter().zip(&notes).enumerate() {
+            if n == 0 {
+                assert!(s <= allowance(), "{name}: buffer {b} ran {s} steps");
+            } else {
+                assert!(s <= allowance() + primer + 2 * n, "{name}: buffer {b}: {s} steps");
+                bursts += usize::from(s > allowance());
+            }
+        }
+        // Only buffers where a change met an onset: 12 changes in 12 seconds at 120 BPM.
+        assert!(bursts <= 12, "{name}: {bursts} buffers over the allowance");
+    }
+}
