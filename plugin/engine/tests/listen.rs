@@ -3,19 +3,14 @@
 //! phrase, cut at the sample the musician plays again, and the same music whatever the
 //! host's buffer sizes.
 
+mod common;
+
+use common::shipped;
 use deepmidi_engine::harmony::{PitchClass, Scale};
-use deepmidi_engine::model::{load_model_set, ModelSet};
+use deepmidi_engine::model::ModelSet;
 use deepmidi_engine::realtime::{
     AnswerLength, Engine, EngineEvent, EngineParams, Listening, Transport,
 };
-use std::path::PathBuf;
-
-fn shipped(name: &str) -> ModelSet {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../models")
-        .join(name);
-    load_model_set(&dir).unwrap()
-}
 
 const RATE: f64 = 48_000.0;
 /// Samples a beat at 120 BPM.

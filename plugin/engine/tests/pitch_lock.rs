@@ -2,19 +2,14 @@
 //! range; a change takes effect at the next onset, leaves no note hanging, and plays the
 //! same whatever the host's buffer sizes.
 
+mod common;
+
+use common::shipped;
 use deepmidi_engine::harmony::{PitchClass, PitchLock, Scale};
-use deepmidi_engine::model::{load_model_set, ModelSet};
+use deepmidi_engine::model::ModelSet;
 use deepmidi_engine::realtime::{
     Bars, Engine, EngineEvent, EngineParams, EventGenerator, Transport,
 };
-use std::path::PathBuf;
-
-fn shipped(name: &str) -> ModelSet {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../models")
-        .join(name);
-    load_model_set(&dir).unwrap()
-}
 
 const MODELS: [&str; 2] = ["irish", "bach"];
 /// Roots a fifth and a tritone apart, away from the corpora's D and G.

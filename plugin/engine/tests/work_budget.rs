@@ -4,18 +4,13 @@
 //! temperature moves every buffer, and while playing on. Counted in network steps, not
 //! timed: `deepmidi bench` times it.
 
-use deepmidi_engine::model::{load_model_set, ModelSet};
+mod common;
+
+use common::shipped;
+use deepmidi_engine::model::ModelSet;
 use deepmidi_engine::realtime::{
     AnswerLength, Engine, EngineEvent, EngineParams, Listening, Transport, STEPS_PER_SECOND,
 };
-use std::path::PathBuf;
-
-fn shipped(name: &str) -> ModelSet {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../models")
-        .join(name);
-    load_model_set(&dir).unwrap()
-}
 
 const RATE: f64 = 48_000.0;
 const FRAMES: u32 = 32;
