@@ -1,6 +1,6 @@
 use crate::corpus::{read_piece, Meter};
 use crate::generate::{generate, write_midi, GenerateOptions};
-use crate::harmony::{NoteName, PitchClass, PitchLock, Scale};
+use crate::harmony::{parse_note, parse_root, NoteName, PitchClass, PitchLock, Scale};
 use crate::model::load_model_set;
 use crate::realtime::EngineParams;
 use anyhow::{Context, Result};
@@ -29,17 +29,17 @@ pub struct GenerateArgs {
     /// Holds every note to a scale on --root: off, major, natural-minor, harmonic-minor,
     /// melodic-minor, dorian, phrygian, lydian, mixolydian, locrian, major-pentatonic,
     /// minor-pentatonic, blues or chromatic. A keyed scale also starts the music in its key.
-    #[arg(long, default_value_t = Scale::at(SCALE.default as usize), value_parser = int_arg(SCALE, |i| Scale::at(i as usize)), value_name = "NAME")]
+    #[arg(long, default_value_t = Scale::at(SCALE.default as usize), value_name = "NAME")]
     scale: Scale,
     /// The scale's root: a note name (D, F#, Bb, or with an octave, D4) or a MIDI number.
-    #[arg(long, default_value_t = PitchClass::of(ROOT.default as u8), value_parser = int_arg(ROOT, |i| PitchClass::of(i as u8)), value_name = "NOTE")]
+    #[arg(long, default_value_t = PitchClass::of(ROOT.default as u8), value_parser = parse_root, value_name = "NOTE")]
     root: PitchClass,
     /// The lowest note to play, C-1 to G9: a name with its octave (C4 = 60, C#4, Bb2) or a
     /// MIDI number 0 to 127.
-    #[arg(long, default_value_t = NoteName(LOWEST.default as u8), value_parser = int_arg(LOWEST, |i| NoteName(i as u8)), value_name = "NOTE")]
+    #[arg(long, default_value_t = NoteName(LOWEST.default as u8), value_parser = note_arg, value_name = "NOTE")]
     lowest: NoteName,
-    /// The highest note to play, written the same way.
-    #[arg(long, default_value_t = NoteName(HIGHEST.default as u8), value_parser = int_arg(HIGHEST, |i| NoteName(i as u8)), value_name = "NOTE")]
+    /// The highest note to play, C-1 to G9, written the same way.
+    #[arg(long, default_value_t = NoteName(HIGHEST.default as u8), value_parser = note_arg, value_name = "NOTE")]
     highest: NoteName,
     /// Stretches every gap, 0.25 to 4: 2 = half speed, 0.5 = double speed.
     #[arg(long, default_value_t = TEMPO_SCALE.default, value_parser = float_arg(TEMPO_SCALE))]
@@ -91,6 +91,12 @@ fn int_arg<T: Clone + Send + Sync + 'static>(
     make: fn(i32) -> T,
 ) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync {
     move |text| control.parse_in_range(text).map(make)
+}
+
+/// A note flag. `parse_note`'s range is MIDI's, the note controls' too (a test checks), and its
+/// message shows how to write a note.
+fn note_arg(text: &str) -> Result<NoteName, String> {
+    parse_note(text).map(NoteName).map_err(|e| e.to_string())
 }
 
 impl GenerateArgs {
@@ -162,7 +168,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
+    use clap::{CommandFactory, Parser};
     use deepmidi_engine::controls::{Control, IntText, ALL};
 
     #[derive(Parser)]
@@ -232,7 +238,12 @@ mod tests {
                 assert_eq!(parsed.is_ok(), in_range, "{flag} {text}");
                 if let Err(e) = parsed {
                     let message = e.to_string();
-                    assert!(message.contains("expected"), "{flag} {text}: {message}");
+                    let range = match control {
+                        Control::Float(c) => format!("{} to {}", c.min, c.max),
+                        Control::Int(c) => format!("{} to {}", c.format(c.min), c.format(c.max)),
+                        _ => unreachable!(),
+                    };
+                    assert!(message.contains(&range), "{flag} {text}: {message}");
                 }
             }
             // The plugin's texts read back, at both ends.
@@ -246,6 +257,26 @@ mod tests {
             }
         }
         assert_eq!(flags, 10);
+        // Each number flag's help names its control's range.
+        let command = Command::command();
+        for control in ALL {
+            let range = match control {
+                Control::Float(c) => format!("{} to {}", c.min, c.max),
+                Control::Int(c) if matches!(c.text, IntText::Number | IntText::Note) => {
+                    format!("{} to {}", c.format(c.min), c.format(c.max))
+                }
+                _ => continue,
+            };
+            let Some(flag) = flag(control.id()) else {
+                continue;
+            };
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_long() == flag.strip_prefix("--"))
+                .unwrap();
+            let help = arg.get_help().unwrap().to_string();
+            assert!(help.contains(&range), "{flag}: {help:?} lacks {range}");
+        }
         let a = parse(&[
             "--gate",
             "0.5",
