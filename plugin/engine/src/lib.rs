@@ -3,6 +3,8 @@
 //! - [`corpus`]: reading MIDI files into pieces, and corpus folders.
 //! - [`tokens`]: pieces as note and offset token streams, and their vocabularies.
 //! - [`harmony`]: scales, keys, note names and the pitch lock.
+//! - [`controls`]: every control the musician sets, declared once (id, name, range,
+//!   default, text, clamp) for the plugin's parameters, the engine and the command line.
 //! - [`model`]: the model file format (metadata, tensor layout, weights as plain floats).
 //! - [`realtime`]: the audio-thread path: packed LSTM, sampler, event generator, timeline
 //!   and the transport-synced engine.
@@ -17,6 +19,7 @@
 //! `deepmidi-plugin`; both build on this crate.
 
 pub mod catalogue;
+pub mod controls;
 pub mod corpus;
 pub mod harmony;
 pub mod midi_out;

@@ -1,11 +1,14 @@
-//! The plugin's parameters. The ids are stable: renaming a parameter keeps old projects and
-//! automation working, changing an id does not.
+//! The plugin's parameters, each built from its entry in the engine's control table
+//! (`deepmidi_engine::controls`). The ids are stable: renaming a parameter keeps old projects
+//! and automation working, changing an id does not. The `#[id]`s below must be the table's
+//! (a test checks).
 
-use super::state::ModelChoice;
+use super::state::ModelName;
 use deepmidi_engine::catalogue::ModelNames;
-use deepmidi_engine::harmony::{parse_note, parse_root, NoteName, PitchClass, PitchLock, Scale};
+use deepmidi_engine::controls::{self, BoolControl, FloatControl, IntControl};
+use deepmidi_engine::harmony::{PitchClass, PitchLock, Scale};
 use deepmidi_engine::player::PlayerControls;
-use deepmidi_engine::realtime::{AnswerLength, EngineParams, Listening};
+use deepmidi_engine::realtime::EngineParams;
 use nice_plug::prelude::*;
 use std::sync::{Arc, RwLock};
 
@@ -48,17 +51,18 @@ pub struct DeepMidiParams {
     pub answer_length: IntParam,
     #[id = "thru"]
     pub thru: BoolParam,
-    /// Index into the model list; shows the model's name.
+    /// Index into the model list; shows the model's name. The one record of which model
+    /// plays: the audio, the window and the saved name all read it.
     #[id = "model"]
-    pub model: IntParam,
+    pub model: Arc<IntParam>,
     /// Momentary: switching it on restarts the generator (fresh state, the seed's streams).
     #[id = "reset"]
     pub reset: BoolParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
-    /// Saved as `state::MODEL_NAME_FIELD`.
+    /// The selected model's name, saved as `state::MODEL_NAME_FIELD`.
     #[persist = "model-name"]
-    pub model_choice: ModelChoice,
+    pub model_name: ModelName,
     /// The editor window's size in logical pixels, saved with the project.
     #[persist = "editor-size"]
     pub editor_size: RwLock<WindowSize>,
@@ -93,238 +97,308 @@ impl WindowSize {
     }
 }
 
-/// A 0–2 temperature knob.
-fn temperature(name: &str, default: f32) -> FloatParam {
-    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 2.0 })
-        .with_step_size(0.01)
-        .with_value_to_string(formatters::v2s_f32_rounded(2))
-}
-
-/// A MIDI note, shown and typed as a name (C4 = 60) or a number.
-fn note(name: &str, default: u8) -> IntParam {
-    IntParam::new(
-        name,
-        i32::from(default),
-        IntRange::Linear { min: 0, max: 127 },
-    )
-    .with_value_to_string(Arc::new(|v| NoteName(v.clamp(0, 127) as u8).to_string()))
-    .with_string_to_value(Arc::new(|s| parse_note(s).ok().map(i32::from)))
-}
-
-/// Answer Length's text: "1 bar", "4 bars", "Until I play".
-fn answer_length_text(index: i32) -> String {
-    match AnswerLength::from_index(index.clamp(0, 255) as u8) {
-        AnswerLength::Bars(1) => "1 bar".to_owned(),
-        AnswerLength::Bars(n) => format!("{n} bars"),
-        AnswerLength::UntilIPlay => "Until I play".to_owned(),
+/// A number parameter as `control` declares it.
+fn float(control: FloatControl) -> FloatParam {
+    let (min, max) = (control.min as f32, control.max as f32);
+    let range = match control.skew_factor() {
+        Some(factor) => FloatRange::Skewed {
+            min,
+            max,
+            factor: factor as f32,
+        },
+        None => FloatRange::Linear { min, max },
+    };
+    let param = FloatParam::new(control.name, control.default as f32, range)
+        .with_value_to_string(Arc::new(move |v| control.format(f64::from(v))))
+        .with_string_to_value(Arc::new(move |s| control.parse(s).map(|v| v as f32)));
+    match control.step {
+        Some(step) => param.with_step_size(step as f32),
+        None => param,
     }
 }
 
-/// Reads "4", "4 bars" or anything starting with "until" (any case).
-fn parse_answer_length(text: &str) -> Option<i32> {
-    let text = text.trim().to_lowercase();
-    if text.starts_with("until") {
-        return Some(i32::from(AnswerLength::UNTIL_I_PLAY_INDEX));
-    }
-    let bars: u8 = text
-        .trim_end_matches("bars")
-        .trim_end_matches("bar")
-        .trim()
-        .parse()
-        .ok()?;
-    (1..=AnswerLength::MAX_BARS)
-        .contains(&bars)
-        .then_some(i32::from(bars))
+/// A whole-number parameter as `control` declares it.
+fn int(control: IntControl) -> IntParam {
+    let range = IntRange::Linear {
+        min: control.min,
+        max: control.max,
+    };
+    IntParam::new(control.name, control.default, range)
+        .with_value_to_string(Arc::new(move |v| control.format(v)))
+        .with_string_to_value(Arc::new(move |s| control.parse(s)))
 }
 
-/// The skew that puts a tempo scale of 1 in the middle of the 0.25–4 knob.
-fn tempo_scale_skew() -> f32 {
-    0.5f32.ln() / ((1.0 - 0.25) / (4.0 - 0.25f32)).ln()
+fn bool(control: BoolControl) -> BoolParam {
+    BoolParam::new(control.name, control.default)
 }
 
 impl DeepMidiParams {
     /// `names` is the model list's (may be empty).
     pub fn new(names: ModelNames) -> DeepMidiParams {
         let (shown, parsed) = (names.clone(), names.clone());
-        // A range needs min < max: with fewer than two models the spare index plays the last.
-        let model_max = (names.len() as i32 - 1).max(1);
-        let model_choice = ModelChoice::new(names);
-        let defaults = EngineParams::default();
-        let lock = defaults.lock;
-        let listening = Listening::default();
+        let model_range = IntRange::Linear {
+            min: 0,
+            max: controls::MODEL.max(names.len()),
+        };
+        let model = Arc::new(
+            IntParam::new(controls::MODEL.name, controls::MODEL.default, model_range)
+                .with_value_to_string(Arc::new(move |i| shown.shown(i)))
+                .with_string_to_value(Arc::new(move |s| parsed.parse(s))),
+        );
         DeepMidiParams {
-            temperature: temperature("Temperature", defaults.temperature),
-            rhythm_temperature: temperature("Rhythm Temperature", defaults.rhythm_temperature),
-            scale: IntParam::new(
-                "Scale",
-                lock.scale.index() as i32,
-                IntRange::Linear {
-                    min: 0,
-                    max: Scale::ALL.len() as i32 - 1,
-                },
-            )
-            .with_value_to_string(Arc::new(|i| {
-                Scale::at(i.max(0) as usize).label().to_owned()
-            }))
-            .with_string_to_value(Arc::new(|s| {
-                s.parse::<Scale>().ok().map(|scale| scale.index() as i32)
-            })),
-            root: IntParam::new(
-                "Root",
-                i32::from(lock.root.index()),
-                IntRange::Linear { min: 0, max: 11 },
-            )
-            .with_value_to_string(Arc::new(|i| {
-                PitchClass::of(i.clamp(0, 11) as u8).to_string()
-            }))
-            .with_string_to_value(Arc::new(|s| {
-                parse_root(s).ok().map(|p| i32::from(p.index()))
-            })),
-            lowest: note("Lowest Note", lock.lowest),
-            highest: note("Highest Note", lock.highest),
-            tempo_scale: FloatParam::new(
-                "Tempo Scale",
-                defaults.tempo_scale as f32,
-                FloatRange::Skewed {
-                    min: 0.25,
-                    max: 4.0,
-                    factor: tempo_scale_skew(),
-                },
-            )
-            // "x" in the text rather than as the unit label: hosts that build names from
-            // labels (pedalboard's `tempo_scale_x`) keep the plain name.
-            .with_value_to_string(Arc::new(|v| format!("{v:.2}x")))
-            .with_string_to_value(Arc::new(|s| {
-                s.trim().trim_end_matches(['x', 'X']).trim().parse().ok()
-            })),
-            gate: FloatParam::new(
-                "Gate",
-                defaults.gate as f32,
-                FloatRange::Linear {
-                    min: 0.05,
-                    max: 1.0,
-                },
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
-            velocity: IntParam::new(
-                "Velocity",
-                i32::from(defaults.velocity),
-                IntRange::Linear { min: 1, max: 127 },
-            ),
-            channel: IntParam::new(
-                "MIDI Channel",
-                i32::from(defaults.channel) + 1,
-                IntRange::Linear { min: 1, max: 16 },
-            ),
-            seed: IntParam::new("Seed", 1, IntRange::Linear { min: 0, max: 65535 }),
-            sync_to_bar: BoolParam::new("Sync to Bar", defaults.sync_to_bar),
-            listen: BoolParam::new("Listen", defaults.listen.is_some()),
-            answer_after: FloatParam::new(
-                "Answer After",
-                listening.answer_after as f32,
-                FloatRange::Linear {
-                    min: Listening::MIN_AFTER as f32,
-                    max: Listening::MAX_AFTER as f32,
-                },
-            )
-            .with_step_size(0.25)
-            .with_value_to_string(Arc::new(|v| format!("{v:.2} beats")))
-            .with_string_to_value(Arc::new(|s| {
-                s.trim()
-                    .trim_end_matches("beats")
-                    .trim_end_matches("beat")
-                    .trim()
-                    .parse()
-                    .ok()
-            })),
-            answer_length: IntParam::new(
-                "Answer Length",
-                i32::from(listening.answer_length.index()),
-                IntRange::Linear {
-                    min: 1,
-                    max: i32::from(AnswerLength::UNTIL_I_PLAY_INDEX),
-                },
-            )
-            .with_value_to_string(Arc::new(answer_length_text))
-            .with_string_to_value(Arc::new(parse_answer_length)),
-            thru: BoolParam::new("Thru", false),
-            model: IntParam::new(
-                "Model",
-                0,
-                IntRange::Linear {
-                    min: 0,
-                    max: model_max,
-                },
-            )
-            .with_callback(model_choice.selector())
-            .with_value_to_string(Arc::new(move |i| shown.shown(i)))
-            .with_string_to_value(Arc::new(move |s| parsed.parse(s))),
-            reset: BoolParam::new("Reset", false),
-            bypass: BoolParam::new("Bypass", false).make_bypass(),
-            model_choice,
+            temperature: float(controls::TEMPERATURE),
+            rhythm_temperature: float(controls::RHYTHM_TEMPERATURE),
+            scale: int(controls::SCALE),
+            root: int(controls::ROOT),
+            lowest: int(controls::LOWEST),
+            highest: int(controls::HIGHEST),
+            tempo_scale: float(controls::TEMPO_SCALE),
+            gate: float(controls::GATE),
+            velocity: int(controls::VELOCITY),
+            channel: int(controls::CHANNEL),
+            seed: int(controls::SEED),
+            sync_to_bar: bool(controls::SYNC_TO_BAR),
+            listen: bool(controls::LISTEN),
+            answer_after: float(controls::ANSWER_AFTER),
+            answer_length: int(controls::ANSWER_LENGTH),
+            thru: bool(controls::THRU),
+            model_name: ModelName::new(names, model.clone()),
+            model,
+            reset: bool(controls::RESET),
+            bypass: bool(controls::BYPASS).make_bypass(),
             editor_size: RwLock::new(WindowSize::DEFAULT),
         }
     }
 
-    /// The player's controls from the current values (the model slot follows a loaded
-    /// state's model name, see `state.rs`).
+    /// The player's controls from the current values, each clamped as its control declares.
     pub fn controls(&self) -> PlayerControls {
+        let int = |param: &IntParam, control: IntControl| control.clamp(param.value());
+        let float =
+            |param: &FloatParam, control: FloatControl| control.clamp(f64::from(param.value()));
         PlayerControls {
-            slot: self.model_choice.selected(),
+            slot: self.model_slot(),
             seed: self.seed(),
             reset: self.reset.value(),
             bypass: self.bypass.value(),
             thru: self.thru.value(),
             engine: EngineParams {
-                temperature: self.temperature.value().clamp(0.0, 2.0),
-                rhythm_temperature: self.rhythm_temperature.value().clamp(0.0, 2.0),
+                temperature: float(&self.temperature, controls::TEMPERATURE) as f32,
+                rhythm_temperature: float(&self.rhythm_temperature, controls::RHYTHM_TEMPERATURE)
+                    as f32,
                 lock: PitchLock::new(
-                    Scale::at(self.scale.value().max(0) as usize),
-                    PitchClass::of(self.root.value().clamp(0, 11) as u8),
-                    self.lowest.value().clamp(0, 127) as u8,
-                    self.highest.value().clamp(0, 127) as u8,
+                    Scale::at(int(&self.scale, controls::SCALE) as usize),
+                    PitchClass::of(int(&self.root, controls::ROOT) as u8),
+                    int(&self.lowest, controls::LOWEST) as u8,
+                    int(&self.highest, controls::HIGHEST) as u8,
                 ),
-                tempo_scale: f64::from(self.tempo_scale.value()).clamp(0.25, 4.0),
-                gate: f64::from(self.gate.value()).clamp(0.05, 1.0),
-                velocity: self.velocity.value().clamp(1, 127) as u8,
-                channel: (self.channel.value().clamp(1, 16) - 1) as u8,
+                tempo_scale: float(&self.tempo_scale, controls::TEMPO_SCALE),
+                gate: float(&self.gate, controls::GATE),
+                velocity: int(&self.velocity, controls::VELOCITY) as u8,
+                channel: (int(&self.channel, controls::CHANNEL) - 1) as u8,
                 sync_to_bar: self.sync_to_bar.value(),
-                listen: self.listen.value().then(|| Listening {
-                    answer_after: f64::from(self.answer_after.value())
-                        .clamp(Listening::MIN_AFTER, Listening::MAX_AFTER),
-                    answer_length: AnswerLength::from_index(
-                        self.answer_length.value().clamp(1, 255) as u8,
-                    ),
+                listen: self.listen.value().then(|| {
+                    controls::listening(
+                        f64::from(self.answer_after.value()),
+                        self.answer_length.value(),
+                    )
                 }),
             },
         }
     }
 
+    /// The model list slot that plays, and that the window shows: the Model parameter's.
+    pub fn model_slot(&self) -> usize {
+        controls::MODEL.slot(self.model.value(), self.model_name.models())
+    }
+
     /// The seed as the engine takes it.
     pub fn seed(&self) -> u64 {
-        self.seed.value().clamp(0, 65535) as u64
+        controls::SEED.clamp(self.seed.value()) as u64
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deepmidi_engine::controls::Control;
+    use deepmidi_engine::realtime::Listening;
+    use nice_plug::params::internals::ParamPtr;
+
+    /// `a` and `b` are the same settings, up to the `f32` a parameter holds them in.
+    fn assert_same(a: EngineParams, b: EngineParams) {
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+        assert!(
+            close(a.gate, b.gate) && close(a.tempo_scale, b.tempo_scale),
+            "{a:?}\n{b:?}"
+        );
+        let after = |p: EngineParams| p.listen.map_or(0.0, |l| l.answer_after);
+        assert!(close(after(a), after(b)), "{a:?}\n{b:?}");
+        let listen = |p: EngineParams| {
+            p.listen.map(|l| Listening {
+                answer_after: 0.0,
+                ..l
+            })
+        };
+        let exact = |p: EngineParams| EngineParams {
+            gate: 0.0,
+            tempo_scale: 0.0,
+            listen: listen(p),
+            ..p
+        };
+        assert_eq!(exact(a), exact(b));
+    }
 
     #[test]
     fn defaults_match_the_engine_defaults() {
         let p = DeepMidiParams::new(ModelNames::default());
-        let (got, want) = (p.controls().engine, EngineParams::default());
-        assert!((got.gate - want.gate).abs() < 1e-6, "{got:?}");
-        assert_eq!(
-            EngineParams {
-                gate: want.gate,
-                ..got
-            },
-            want
-        );
-        assert_eq!(p.seed(), 1);
+        assert_same(p.controls().engine, EngineParams::default());
+        assert_eq!(p.seed(), controls::SEED.default as u64);
         assert!(!p.reset.value() && !p.bypass.value());
+    }
+
+    /// Values around and far outside every range, and some that are no number.
+    const SWEEP: [f64; 12] = [
+        f64::NEG_INFINITY,
+        -1e9,
+        -1.0,
+        0.0,
+        0.04,
+        0.2,
+        1.0,
+        2.01,
+        4.5,
+        128.0,
+        1e9,
+        f64::INFINITY,
+    ];
+
+    /// Every parameter is its table entry: the same id, name, range, default and text both
+    /// ways, and it holds a value outside its range where the table's clamp does.
+    #[test]
+    fn every_parameter_is_its_control() {
+        let names: ModelNames =
+            vec!["irish".to_owned(), "bach".to_owned(), "mine".to_owned()].into();
+        let p = DeepMidiParams::new(names.clone());
+        let params = p.param_map();
+        let ids: Vec<&str> = params.iter().map(|(id, _, _)| id.as_str()).collect();
+        let table: Vec<&str> = controls::ALL.iter().map(|c| c.id()).collect();
+        assert_eq!(
+            ids, table,
+            "the parameters and the table list different controls"
+        );
+        for (control, (_, ptr, _)) in controls::ALL.into_iter().zip(params) {
+            // SAFETY: `param_map` points into `p`, which outlives the loop.
+            unsafe {
+                assert_eq!(ptr.name(), control.name());
+                match (control, ptr) {
+                    (Control::Float(c), ParamPtr::FloatParam(param)) => float_agrees(c, &*param),
+                    (Control::Int(c), ParamPtr::IntParam(param)) => int_agrees(c, &*param),
+                    (Control::Bool(c), ParamPtr::BoolParam(param)) => {
+                        assert_eq!((*param).default_plain_value(), c.default, "{c:?}")
+                    }
+                    (Control::Model(c), ParamPtr::IntParam(param)) => {
+                        let param = &*param;
+                        assert_eq!(param.default_plain_value(), c.default);
+                        assert_eq!(param.preview_plain(1.0), c.max(names.len()));
+                    }
+                    (control, ptr) => panic!("{control:?} is a {ptr:?}"),
+                }
+            }
+        }
+    }
+
+    fn float_agrees(c: FloatControl, param: &FloatParam) {
+        assert_eq!(param.default_plain_value(), c.default as f32, "{c:?}");
+        let plain = |v: f64| param.preview_plain(param.preview_normalized(v as f32));
+        let close = |a: f32, b: f64| (f64::from(a) - b).abs() < 1e-5 * b.abs().max(1.0);
+        assert!(close(param.preview_plain(0.0), c.min), "{c:?}");
+        assert!(close(param.preview_plain(1.0), c.max), "{c:?}");
+        // The knob also snaps to its step, inside the range.
+        let snap = |v: f64| c.step.map_or(v, |step| (v / step).round() * step);
+        for v in SWEEP {
+            assert!(
+                close(plain(v), snap(c.clamp(v))),
+                "{c:?} at {v}: {}",
+                plain(v)
+            );
+        }
+        for k in 0..=20 {
+            let v = c.min + (c.max - c.min) * f64::from(k) / 20.0;
+            let normalized = param.preview_normalized(v as f32);
+            let text = param.normalized_value_to_string(normalized, true);
+            assert_eq!(text, c.format(f64::from(param.preview_plain(normalized))));
+            let read = param
+                .string_to_normalized_value(&text)
+                .map(|n| param.preview_plain(n));
+            let want = c
+                .parse(&text)
+                .map(|t| param.preview_plain(param.preview_normalized(t as f32)));
+            assert_eq!(read, want, "{c:?} reading {text:?}");
+        }
+    }
+
+    fn int_agrees(c: IntControl, param: &IntParam) {
+        assert_eq!(param.default_plain_value(), c.default, "{c:?}");
+        assert_eq!(
+            (param.preview_plain(0.0), param.preview_plain(1.0)),
+            (c.min, c.max),
+            "{c:?}"
+        );
+        // nice-plug's integer ranges overflow near i32's ends; hosts send normalized values.
+        for v in SWEEP.map(|v| v.clamp(-1e6, 1e6) as i32) {
+            assert_eq!(
+                param.preview_plain(param.preview_normalized(v)),
+                c.clamp(v),
+                "{c:?} at {v}"
+            );
+        }
+        let step = ((c.max - c.min) / 300).max(1) as usize;
+        for v in (c.min..=c.max).step_by(step) {
+            let text = param.normalized_value_to_string(param.preview_normalized(v), true);
+            assert_eq!(text, c.format(v), "{c:?}");
+            let read = param
+                .string_to_normalized_value(&text)
+                .map(|n| param.preview_plain(n));
+            assert_eq!(read, Some(v), "{c:?} reading {text:?}");
+        }
+    }
+
+    /// What the player gets is what each control's clamp makes of the parameter's value.
+    #[test]
+    fn the_players_controls_are_the_tables_clamps() {
+        let p = DeepMidiParams::new(ModelNames::default());
+        let set = |param: ParamPtr, normalized: f32| {
+            // SAFETY: the pointer is to `p`'s own live parameter, as a host's would be.
+            unsafe { param._internal_set_normalized_value(normalized) };
+        };
+        for normalized in [0.0, 1.0] {
+            for (_, ptr, _) in p.param_map() {
+                set(ptr, normalized);
+            }
+            let engine = p.controls().engine;
+            let end = |c: FloatControl| if normalized == 0.0 { c.min } else { c.max };
+            let int_end = |c: IntControl| if normalized == 0.0 { c.min } else { c.max };
+            assert_eq!(engine.temperature, end(controls::TEMPERATURE) as f32);
+            assert_eq!(engine.gate as f32, end(controls::GATE) as f32);
+            assert_eq!(engine.tempo_scale as f32, end(controls::TEMPO_SCALE) as f32);
+            assert_eq!(i32::from(engine.velocity), int_end(controls::VELOCITY));
+            assert_eq!(i32::from(engine.channel) + 1, int_end(controls::CHANNEL));
+            assert_eq!(
+                engine.lock.range(),
+                (
+                    int_end(controls::LOWEST) as u8,
+                    int_end(controls::HIGHEST) as u8
+                )
+            );
+            let after = engine.listen.map(|listening| listening.answer_after as f32);
+            let on = normalized == 1.0;
+            assert_eq!(
+                after,
+                on.then(|| end(controls::ANSWER_AFTER) as f32),
+                "Listen is on at its top"
+            );
+            assert_eq!(p.seed(), int_end(controls::SEED) as u64);
+        }
     }
 
     #[test]

@@ -2,44 +2,34 @@
 //!
 //! The model parameter is an index into the model list, and the list depends on what the user
 //! has installed: a project saved with "my-reels" as model 3 could open with model 3 being
-//! something else. So the state also stores the name of the selected model. The selection is
-//! whatever happened last: the model parameter moving (its callback), or a state load naming
-//! an installed model (state loads set the parameters first, then this field, so the name wins).
-//! A name that is not installed, and unreadable or old state, leave the selection alone.
-//! Before a state is applied, `align_model_index` also moves the saved model index to the
-//! name's slot, so the Model parameter shows the model that plays.
+//! something else. So the state also stores the name of the selected model, and before a
+//! state is applied `align_model_index` moves the saved model index to that name's slot in
+//! today's list (state loads always pass through the plugin's `filter_state`). The Model
+//! parameter is then the one record of which model plays: the audio plays it, the window
+//! shows it, the saved name is its model's. A name that is not installed, and unreadable or
+//! old state, leave the saved index as it is.
 
 use deepmidi_engine::catalogue::{ModelNames, SavedModel};
 use nice_plug::params::persist::PersistentField;
 use nice_plug::plugin::{ParamValue, PluginState};
-use nice_plug::prelude::nice_warn;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use nice_plug::prelude::{nice_warn, IntParam};
 use std::sync::Arc;
 
-/// The model choice shared by the parameter, the audio thread and the state saver/loader.
-pub struct ModelChoice {
+/// The persisted name of the model the Model parameter selects.
+pub struct ModelName {
     names: ModelNames,
-    /// The list slot to play; the audio thread follows it.
-    selected: Arc<AtomicUsize>,
+    /// The Model parameter itself (shared with `DeepMidiParams::model`), not a copy of it.
+    model: Arc<IntParam>,
 }
 
-impl ModelChoice {
-    pub fn new(names: ModelNames) -> ModelChoice {
-        ModelChoice {
-            names,
-            selected: Arc::new(AtomicUsize::new(0)),
-        }
+impl ModelName {
+    pub fn new(names: ModelNames, model: Arc<IntParam>) -> ModelName {
+        ModelName { names, model }
     }
 
-    /// The slot to play (any thread; lock- and allocation-free).
-    pub fn selected(&self) -> usize {
-        self.selected.load(Ordering::Acquire)
-    }
-
-    /// For the model parameter's callback: selects its value.
-    pub fn selector(&self) -> Arc<dyn Fn(i32) + Send + Sync> {
-        let selected = self.selected.clone();
-        Arc::new(move |index| selected.store(index.max(0) as usize, Ordering::Release))
+    /// How many models the list has.
+    pub fn models(&self) -> usize {
+        self.names.len()
     }
 }
 
@@ -62,14 +52,14 @@ pub fn align_model_index(state: &mut PluginState, names: &ModelNames) {
     }
 }
 
-impl<'a> PersistentField<'a, SavedModel> for ModelChoice {
+impl<'a> PersistentField<'a, SavedModel> for ModelName {
+    /// The index already follows the name (`align_model_index`); a name that is not installed
+    /// is worth a word in the log.
     fn set(&self, saved: SavedModel) {
-        let Some(name) = saved.0 else { return };
-        match self.names.slot_of(&name) {
-            Some(slot) => self.selected.store(slot, Ordering::Release),
-            None => nice_warn!(
+        if let Some(name) = saved.0.filter(|name| self.names.slot_of(name).is_none()) {
+            nice_warn!(
                 "DeepMIDI: the saved model {name:?} is not installed; the model parameter decides"
-            ),
+            );
         }
     }
 
@@ -77,70 +67,88 @@ impl<'a> PersistentField<'a, SavedModel> for ModelChoice {
     where
         F: Fn(&SavedModel) -> R,
     {
-        f(&self.names.saved(self.selected()))
+        f(&self.names.saved(self.model.value().max(0) as usize))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DeepMidiParams;
+    use nice_plug::params::Params;
+    use nice_plug::prelude::Param;
 
-    fn choice() -> ModelChoice {
-        ModelChoice::new(vec!["irish".to_owned(), "bach".to_owned(), "mine".to_owned()].into())
+    fn params() -> DeepMidiParams {
+        DeepMidiParams::new(vec!["irish".to_owned(), "bach".to_owned(), "mine".to_owned()].into())
     }
 
-    fn load(c: &ModelChoice, json: &str) {
+    /// Moves the Model parameter as a host does.
+    fn select(params: &DeepMidiParams, slot: i32) {
+        let normalized = params.model.preview_normalized(slot);
+        // SAFETY: the pointer is to `params`' own live parameter, as a host's would be.
+        unsafe {
+            params
+                .model
+                .as_ptr()
+                ._internal_set_normalized_value(normalized)
+        };
+    }
+
+    fn load(params: &DeepMidiParams, json: &str) {
         let saved: SavedModel = serde_json::from_str(json).unwrap();
-        c.set(saved);
+        params.model_name.set(saved);
     }
 
-    fn saved(c: &ModelChoice) -> String {
-        c.map(|s| serde_json::to_string(s).unwrap())
+    fn saved(params: &DeepMidiParams) -> String {
+        params.model_name.map(|s| serde_json::to_string(s).unwrap())
     }
 
     #[test]
-    fn the_parameter_selects_and_the_name_is_saved() {
-        let c = choice();
-        assert_eq!(saved(&c), "\"irish\"");
-        c.selector()(1);
-        assert_eq!(c.selected(), 1);
-        assert_eq!(saved(&c), "\"bach\"");
-        c.selector()(7);
+    fn the_saved_name_is_the_parameters_model() {
+        let p = params();
+        assert_eq!(saved(&p), "\"irish\"");
+        select(&p, 1);
+        assert_eq!(p.model_slot(), 1);
         assert_eq!(
-            saved(&c),
-            "\"mine\"",
-            "out-of-range indices play the last model"
+            p.controls().slot,
+            1,
+            "the audio plays the parameter's model"
         );
+        assert_eq!(saved(&p), "\"bach\"");
+        let single = DeepMidiParams::new(vec!["irish".to_owned()].into());
+        select(&single, 1);
+        assert_eq!(
+            single.model_slot(),
+            0,
+            "indices past the end play the last model"
+        );
+        assert_eq!(saved(&single), "\"irish\"");
     }
 
     #[test]
-    fn a_loaded_name_overrides_the_loaded_index() {
-        let c = choice();
-        c.selector()(0);
-        load(&c, "\"mine\"");
-        assert_eq!(c.selected(), 2);
-        c.selector()(1);
-        assert_eq!(c.selected(), 1, "moving the parameter later selects again");
-    }
-
-    #[test]
-    fn unknown_or_corrupt_values_change_nothing() {
-        let c = choice();
-        c.selector()(1);
-        for json in ["\"gone\"", "null", "42", "{\"a\": [1, 2]}", "[\"irish\"]"] {
-            load(&c, json);
-            assert_eq!(c.selected(), 1, "{json}");
+    fn loading_the_name_field_selects_nothing_by_itself() {
+        let p = params();
+        select(&p, 1);
+        for json in [
+            "\"mine\"",
+            "\"gone\"",
+            "null",
+            "42",
+            "{\"a\": [1, 2]}",
+            "[\"irish\"]",
+        ] {
+            load(&p, json);
+            assert_eq!((p.model.value(), p.model_slot()), (1, 1), "{json}");
+            assert_eq!(saved(&p), "\"bach\"", "{json}");
         }
     }
 
     #[test]
     fn the_index_follows_the_saved_name() {
-        use crate::DeepMidiParams;
-        use nice_plug::params::Params;
         let list: Vec<String> = ["irish", "bach", "mine"].map(str::to_owned).into();
         let names = ModelNames::from(list.clone());
         let params = DeepMidiParams::new(names.clone());
-        params.model_choice.selector()(2);
+        select(&params, 2);
         let mut state = PluginState {
             version: String::new(),
             params: [("model".to_owned(), ParamValue::I32(0))].into(),
@@ -160,7 +168,8 @@ mod tests {
 
     #[test]
     fn an_empty_list_saves_no_name() {
-        let c = ModelChoice::new(Vec::<String>::new().into());
-        assert_eq!(saved(&c), "null");
+        let p = DeepMidiParams::new(Vec::<String>::new().into());
+        assert_eq!(saved(&p), "null");
+        assert_eq!(p.model_slot(), 0);
     }
 }

@@ -10,6 +10,7 @@
 
 use super::params::DeepMidiParams;
 use deepmidi_engine::catalogue::ModelNames;
+use deepmidi_engine::controls;
 use nice_plug::params::internals::ParamPtr;
 use nice_plug::plugin::ParamValue;
 use nice_plug::prelude::*;
@@ -29,9 +30,9 @@ pub fn migrate_state(state: &mut PluginState) {
     }
 }
 
-/// The ids `migrate_state` reads (`params.rs` declares them).
-const TEMPERATURE: &str = "temp";
-const RHYTHM_TEMPERATURE: &str = "rtemp";
+/// The ids `migrate_state` reads.
+const TEMPERATURE: &str = controls::TEMPERATURE.id;
+const RHYTHM_TEMPERATURE: &str = controls::RHYTHM_TEMPERATURE.id;
 
 /// Which parameters of `state` were repaired (by id). An empty list means the state was
 /// complete and in range. The ids and ranges come from the parameters themselves.
@@ -41,7 +42,7 @@ pub fn repair_state(state: &mut PluginState) -> Vec<String> {
     for (id, ptr, _) in defaults.param_map() {
         // The model list, and so the model range, depends on what is installed: any index
         // counts, as indices past the end play the last model.
-        let any_index = matches!(ptr, ParamPtr::IntParam(p) if std::ptr::eq(p, &defaults.model));
+        let any_index = matches!(ptr, ParamPtr::IntParam(p) if std::ptr::eq(p, &*defaults.model));
         // SAFETY: `param_map` points into `defaults`, which outlives this loop.
         let (accepts, default) = unsafe { check(ptr, any_index) };
         if !state.params.get(&id).is_some_and(accepts) {

@@ -1,9 +1,13 @@
 use crate::corpus::{read_piece, Meter};
 use crate::generate::{generate, write_midi, GenerateOptions};
-use crate::harmony::{parse_note, parse_root, PitchClass, PitchLock, Scale};
+use crate::harmony::{parse_note, parse_root, NoteName, PitchClass, PitchLock, Scale};
 use crate::model::load_model_set;
 use crate::realtime::EngineParams;
 use anyhow::{Context, Result};
+use deepmidi_engine::controls::{
+    FloatControl, IntControl, GATE, HIGHEST, LOWEST, RHYTHM_TEMPERATURE, ROOT, SCALE, SEED,
+    TEMPERATURE, TEMPO_SCALE, VELOCITY,
+};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -14,37 +18,40 @@ pub struct GenerateArgs {
     /// Number of notes to write (a chord counts each note).
     #[arg(long, default_value_t = 200)]
     notes: usize,
-    /// Pitch temperature: 0 = always the most likely note or chord (greedy); 1 = the note
-    /// model's own distribution.
-    #[arg(long, default_value_t = EngineParams::default().temperature)]
+    /// Pitch temperature, 0 to 2: 0 = always the most likely note or chord (greedy); 1 = the
+    /// note model's own distribution.
+    #[arg(long, default_value_t = TEMPERATURE.default as f32, value_parser = f32_arg(TEMPERATURE))]
     temperature: f32,
-    /// Rhythm temperature, the same for the gaps between notes: 0 = always the offset
+    /// Rhythm temperature, 0 to 2, the same for the gaps between notes: 0 = always the offset
     /// model's most likely gap.
-    #[arg(long, default_value_t = EngineParams::default().rhythm_temperature)]
+    #[arg(long, default_value_t = RHYTHM_TEMPERATURE.default as f32, value_parser = f32_arg(RHYTHM_TEMPERATURE))]
     rhythm_temperature: f32,
     /// Holds every note to a scale on --root: off, major, natural-minor, harmonic-minor,
     /// melodic-minor, dorian, phrygian, lydian, mixolydian, locrian, major-pentatonic,
     /// minor-pentatonic, blues or chromatic. A keyed scale also starts the music in its key.
-    #[arg(long, default_value_t = Scale::Off, value_name = "NAME")]
+    #[arg(long, default_value_t = Scale::at(SCALE.default as usize), value_name = "NAME")]
     scale: Scale,
     /// The scale's root: a note name (D, F#, Bb, or with an octave, D4) or a MIDI number.
-    #[arg(long, default_value = "C", value_parser = parse_root, value_name = "NOTE")]
+    #[arg(long, default_value_t = PitchClass::of(ROOT.default as u8), value_parser = parse_root, value_name = "NOTE")]
     root: PitchClass,
-    /// The lowest note to play: a name with its octave (C4 = 60, C#4, Bb2) or a MIDI number.
-    #[arg(long, default_value = "C-1", value_parser = parse_note, value_name = "NOTE")]
-    lowest: u8,
-    /// The highest note to play, written the same way.
-    #[arg(long, default_value = "G9", value_parser = parse_note, value_name = "NOTE")]
-    highest: u8,
-    /// Stretches every gap: 2 = half speed, 0.5 = double speed.
-    #[arg(long, default_value_t = EngineParams::default().tempo_scale)]
+    /// The lowest note to play, C-1 to G9: a name with its octave (C4 = 60, C#4, Bb2) or a
+    /// MIDI number 0 to 127.
+    #[arg(long, default_value_t = NoteName(LOWEST.default as u8), value_parser = note_arg, value_name = "NOTE")]
+    lowest: NoteName,
+    /// The highest note to play, C-1 to G9, written the same way.
+    #[arg(long, default_value_t = NoteName(HIGHEST.default as u8), value_parser = note_arg, value_name = "NOTE")]
+    highest: NoteName,
+    /// Stretches every gap, 0.25 to 4: 2 = half speed, 0.5 = double speed.
+    #[arg(long, default_value_t = TEMPO_SCALE.default, value_parser = float_arg(TEMPO_SCALE))]
     tempo_scale: f64,
-    #[arg(long, default_value_t = 1)]
+    /// The random streams' seed, 0 to 65535 (the plugin's Seed).
+    #[arg(long, default_value_t = SEED.default as u64, value_parser = int_arg(SEED, |i| i as u64))]
     seed: u64,
-    /// Note length as a fraction of the gap to the next note.
-    #[arg(long, default_value_t = EngineParams::default().gate)]
+    /// Note length as a fraction of the gap to the next note, 0.05 to 1.
+    #[arg(long, default_value_t = GATE.default, value_parser = float_arg(GATE))]
     gate: f64,
-    #[arg(long, default_value_t = EngineParams::default().velocity)]
+    /// How hard every note is played, 1 to 127.
+    #[arg(long, default_value_t = VELOCITY.default as u8, value_parser = int_arg(VELOCITY, |i| i as u8))]
     velocity: u8,
     /// Tempo written to the file.
     #[arg(long, default_value_t = 120.0)]
@@ -67,31 +74,54 @@ pub struct GenerateArgs {
     piano_roll: Option<PathBuf>,
 }
 
+/// A flag read as `control` reads its text, refused outside its range (the message names it).
+fn float_arg(control: FloatControl) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
+    move |text| control.parse_in_range(text)
+}
+
+/// [`float_arg`] for a flag the engine takes as `f32`: the nearest one, as the plugin's
+/// parameters hold it.
+fn f32_arg(control: FloatControl) -> impl Fn(&str) -> Result<f32, String> + Clone + Send + Sync {
+    move |text| control.parse_in_range(text).map(|v| v as f32)
+}
+
+/// A flag read as `control` reads its text, refused outside its range, made into `T`.
+fn int_arg<T: Clone + Send + Sync + 'static>(
+    control: IntControl,
+    make: fn(i32) -> T,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync {
+    move |text| control.parse_in_range(text).map(make)
+}
+
+/// A note flag. `parse_note`'s range is MIDI's, the note controls' too (a test checks), and its
+/// message shows how to write a note.
+fn note_arg(text: &str) -> Result<NoteName, String> {
+    parse_note(text).map(NoteName).map_err(|e| e.to_string())
+}
+
+impl GenerateArgs {
+    /// The engine's settings from the flags (each in its range already: the flags' parsers refuse the rest).
+    fn engine(&self) -> EngineParams {
+        EngineParams {
+            temperature: self.temperature,
+            rhythm_temperature: self.rhythm_temperature,
+            lock: PitchLock::new(self.scale, self.root, self.lowest.0, self.highest.0),
+            tempo_scale: self.tempo_scale,
+            gate: self.gate,
+            velocity: self.velocity,
+            ..EngineParams::default()
+        }
+    }
+}
+
 pub fn run(a: GenerateArgs) -> Result<()> {
     anyhow::ensure!(
-        a.temperature >= 0.0 && a.temperature.is_finite(),
-        "--temperature must be 0 or more"
-    );
-    anyhow::ensure!(
-        a.rhythm_temperature >= 0.0 && a.rhythm_temperature.is_finite(),
-        "--rhythm-temperature must be 0 or more"
-    );
-    anyhow::ensure!(
-        a.lowest <= a.highest,
+        a.lowest.0 <= a.highest.0,
         "--lowest ({}) is above --highest ({})",
-        crate::harmony::NoteName(a.lowest),
-        crate::harmony::NoteName(a.highest)
-    );
-    anyhow::ensure!(
-        a.tempo_scale > 0.0 && a.tempo_scale.is_finite(),
-        "--tempo-scale must be positive"
-    );
-    anyhow::ensure!(
-        (0.05..=1.0).contains(&a.gate),
-        "--gate must be between 0.05 and 1"
+        a.lowest,
+        a.highest
     );
     anyhow::ensure!(a.bpm > 0.0 && a.bpm.is_finite(), "--bpm must be positive");
-    anyhow::ensure!((1..=127).contains(&a.velocity), "--velocity must be 1-127");
     let model = load_model_set(&a.model)?;
     let primer = match &a.primer {
         Some(path) => {
@@ -106,15 +136,7 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         seed: a.seed,
         bpm: a.bpm,
         meter: a.meter.unwrap_or(model.meta.meter),
-        engine: EngineParams {
-            temperature: a.temperature,
-            rhythm_temperature: a.rhythm_temperature,
-            lock: PitchLock::new(a.scale, a.root, a.lowest, a.highest),
-            tempo_scale: a.tempo_scale,
-            gate: a.gate,
-            velocity: a.velocity,
-            ..EngineParams::default()
-        },
+        engine: a.engine(),
         bars: None,
     };
     let perf = generate(&model, &opts, primer.as_ref())?;
@@ -141,4 +163,132 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+    use deepmidi_engine::controls::{Control, IntText, ALL};
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        generate: GenerateArgs,
+    }
+
+    fn parse(extra: &[&str]) -> Result<GenerateArgs, clap::Error> {
+        let required = ["deepmidi", "--model", "models/irish", "-o", "out.mid"];
+        Command::try_parse_from(required.iter().chain(extra)).map(|c| c.generate)
+    }
+
+    #[test]
+    fn no_flags_are_the_tables_defaults() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.engine(), EngineParams::default());
+        assert_eq!(a.seed, SEED.default as u64);
+    }
+
+    /// The flags that are plugin controls, by the control's id.
+    fn flag(id: &str) -> Option<&'static str> {
+        Some(match id {
+            "temp" => "--temperature",
+            "rtemp" => "--rhythm-temperature",
+            "scale" => "--scale",
+            "root" => "--root",
+            "lownote" => "--lowest",
+            "highnote" => "--highest",
+            "tscale" => "--tempo-scale",
+            "gate" => "--gate",
+            "vel" => "--velocity",
+            "seed" => "--seed",
+            _ => return None,
+        })
+    }
+
+    /// A flag takes a value exactly where the plugin's parameter keeps it as it is (its
+    /// control's clamp leaves it), refuses the rest naming the range, and reads the
+    /// parameter's own texts.
+    #[test]
+    fn flags_take_what_the_controls_range_holds() {
+        let sweep = [
+            -1e9, -1.0, -0.01, 0.0, 0.04, 0.05, 0.25, 0.9, 1.0, 2.0, 2.01, 4.0, 4.5, 16.0, 17.0,
+            127.0, 128.0, 65535.0, 65536.0, 1e9,
+        ];
+        let mut flags = 0;
+        for control in ALL {
+            let Some(flag) = flag(control.id()) else {
+                continue;
+            };
+            flags += 1;
+            for v in sweep {
+                let (text, in_range) = match control {
+                    Control::Float(c) => (v.to_string(), c.clamp(v) == v),
+                    // Scales and roots read names (a root any note's): their texts below.
+                    Control::Int(c)
+                        if v.fract() == 0.0
+                            && matches!(c.text, IntText::Number | IntText::Note) =>
+                    {
+                        let v = v as i32;
+                        (v.to_string(), c.clamp(v) == v)
+                    }
+                    _ => continue,
+                };
+                let parsed = parse(&[&format!("{flag}={text}")]);
+                assert_eq!(parsed.is_ok(), in_range, "{flag} {text}");
+                if let Err(e) = parsed {
+                    let message = e.to_string();
+                    let range = match control {
+                        Control::Float(c) => format!("{} to {}", c.min, c.max),
+                        Control::Int(c) => format!("{} to {}", c.format(c.min), c.format(c.max)),
+                        _ => unreachable!(),
+                    };
+                    assert!(message.contains(&range), "{flag} {text}: {message}");
+                }
+            }
+            // The plugin's texts read back, at both ends.
+            let texts = match control {
+                Control::Float(c) => [c.format(c.min), c.format(c.max)],
+                Control::Int(c) => [c.format(c.min), c.format(c.max)],
+                _ => unreachable!("only numbers are flags"),
+            };
+            for text in texts {
+                assert!(parse(&[&format!("{flag}={text}")]).is_ok(), "{flag} {text}");
+            }
+        }
+        assert_eq!(flags, 10);
+        // Each number flag's help names its control's range.
+        let command = Command::command();
+        for control in ALL {
+            let range = match control {
+                Control::Float(c) => format!("{} to {}", c.min, c.max),
+                Control::Int(c) if matches!(c.text, IntText::Number | IntText::Note) => {
+                    format!("{} to {}", c.format(c.min), c.format(c.max))
+                }
+                _ => continue,
+            };
+            let Some(flag) = flag(control.id()) else {
+                continue;
+            };
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_long() == flag.strip_prefix("--"))
+                .unwrap();
+            let help = arg.get_help().unwrap().to_string();
+            assert!(help.contains(&range), "{flag}: {help:?} lacks {range}");
+        }
+        let a = parse(&[
+            "--gate",
+            "0.5",
+            "--lowest",
+            "C4",
+            "--scale",
+            "Harmonic Minor",
+        ])
+        .unwrap();
+        assert_eq!(
+            (a.gate, a.lowest.0, a.scale),
+            (0.5, 60, Scale::HarmonicMinor)
+        );
+    }
 }

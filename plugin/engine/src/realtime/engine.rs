@@ -10,8 +10,9 @@ use super::budget::WorkBudget;
 use super::generator::{EventGenerator, Steering};
 use super::listener::{Listener, Listening, Turn, CHORD_WINDOW_SECONDS};
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
+use crate::controls;
 use crate::corpus::Meter;
-use crate::harmony::PitchLock;
+use crate::harmony::{PitchClass, PitchLock, Scale};
 use crate::model::{ModelError, ModelSet, StreamKind};
 use crate::tokens::{MetricPosition, OffsetGrid};
 
@@ -30,8 +31,8 @@ pub struct Placement {
     pub length: f64,
 }
 
-/// The knobs that shape the stream, read every buffer. `EngineParams::default()` is the one
-/// set of defaults: the plugin's parameters and the command line's flags start from it.
+/// The knobs that shape the stream, read every buffer. Their defaults, ranges and clamps are
+/// [`crate::controls`]'.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineParams {
     /// Shapes pitch: 0 = always the note network's most likely note or chord; higher =
@@ -60,7 +61,7 @@ impl EngineParams {
     /// it, never longer than [`MAX_NOTE_BEATS`].
     pub fn place(&self, grid: &OffsetGrid, offset_steps: u32) -> Placement {
         let gap = grid.quarters(offset_steps) * self.stretch();
-        let length = (gap * self.gate.clamp(0.05, 1.0)).min(MAX_NOTE_BEATS);
+        let length = (gap * controls::GATE.clamp(self.gate)).min(MAX_NOTE_BEATS);
         Placement { gap, length }
     }
 
@@ -73,24 +74,35 @@ impl EngineParams {
         }
     }
 
-    /// The tempo scale as applied: kept within 0.01–100.
+    /// The tempo scale as applied: kept within the Tempo Scale control's range.
     pub fn stretch(&self) -> f64 {
-        self.tempo_scale.clamp(0.01, 100.0)
+        controls::TEMPO_SCALE.clamp(self.tempo_scale)
     }
 }
 
 impl Default for EngineParams {
     fn default() -> Self {
+        let lock = PitchLock::new(
+            Scale::at(controls::SCALE.default as usize),
+            PitchClass::of(controls::ROOT.default as u8),
+            controls::LOWEST.default as u8,
+            controls::HIGHEST.default as u8,
+        );
         EngineParams {
-            temperature: 0.8,
-            rhythm_temperature: 0.8,
-            lock: PitchLock::default(),
-            tempo_scale: 1.0,
-            gate: 0.9,
-            velocity: 90,
-            channel: 0,
-            sync_to_bar: false,
-            listen: None,
+            temperature: controls::TEMPERATURE.default as f32,
+            rhythm_temperature: controls::RHYTHM_TEMPERATURE.default as f32,
+            lock,
+            tempo_scale: controls::TEMPO_SCALE.default,
+            gate: controls::GATE.default,
+            velocity: controls::VELOCITY.default as u8,
+            channel: (controls::CHANNEL.default - 1) as u8,
+            sync_to_bar: controls::SYNC_TO_BAR.default,
+            listen: controls::LISTEN.default.then(|| {
+                controls::listening(
+                    controls::ANSWER_AFTER.default,
+                    controls::ANSWER_LENGTH.default,
+                )
+            }),
         }
     }
 }

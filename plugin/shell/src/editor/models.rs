@@ -44,7 +44,7 @@ pub fn model_picker(
     params: &DeepMidiParams,
     setter: &ParamSetter,
 ) {
-    let selected = params.model.value().max(0) as usize;
+    let selected = params.model_slot();
     for (slot, card) in cards.iter().enumerate() {
         let chosen = slot == selected;
         let frame = egui::Frame::group(ui.style()).fill(match chosen {
@@ -72,7 +72,7 @@ pub fn model_picker(
         response
             .widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, chosen, &name));
         if response.clicked() && !chosen {
-            set(setter, &params.model, slot as i32);
+            set(setter, &*params.model, slot as i32);
         }
     }
 }

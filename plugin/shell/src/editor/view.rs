@@ -98,7 +98,7 @@ impl EditorView {
                 ui.selectable_value(&mut self.keep, bars, bars.label());
             }
             if ui.button("Save as MIDI file").clicked() {
-                let slot = params.model.value().max(0) as usize;
+                let slot = params.model_slot();
                 let model = live.cards.get(slot).map_or("deepmidi", |c| c.name.as_str());
                 let kept = keep_bars(&live.history, self.keep, model);
                 self.kept = Some(kept.map_err(|e| e.to_string()));
