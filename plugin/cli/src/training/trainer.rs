@@ -221,8 +221,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let seed =
         |stream: u64| hyper.seed.wrapping_mul(4).wrapping_add(stream) ^ (start_step as u64) << 32;
     let mut learners = PerStream::try_from_fn(|kind| {
-        let stream = StreamKind::ALL.iter().position(|&k| k == kind).unwrap_or(0);
-        Learner::new(hyper.shape(kind, vocabs), &hyper, seed(stream as u64))
+        Learner::new(hyper.shape(kind, vocabs), &hyper, seed(kind.index() as u64))
     })?;
     if let Some(set) = &resumed {
         for (kind, learner) in learners.iter_mut() {

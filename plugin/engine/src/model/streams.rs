@@ -39,7 +39,8 @@ impl StreamKind {
         }
     }
 
-    fn index(self) -> usize {
+    /// Its place in [`StreamKind::ALL`] (what seeds and orders per-stream work).
+    pub fn index(self) -> usize {
         self as usize
     }
 }

@@ -224,13 +224,11 @@ fn answer_beat(
     transport: &Transport,
     params: &EngineParams,
 ) -> f64 {
-    // Half a sample: a beat rounded to the sample grid is still on it.
-    let hair = 0.5 / anchor.samples_per_beat;
     next_boundary(
         silent + listen.answer_after,
         transport,
         params.sync_to_bar,
-        hair,
+        anchor.half_sample(),
     )
 }
 
@@ -422,8 +420,7 @@ impl Engine {
     /// or, listening, a silence the musician began before the jump goes on from here.
     fn restart(&mut self, anchor: Anchor, transport: &Transport, params: &EngineParams) {
         let position = anchor.beat;
-        // Half a sample: a start rounded to the sample grid is still on its beat.
-        let hair = 0.5 / anchor.samples_per_beat;
+        let hair = anchor.half_sample();
         self.anchor = Some(anchor);
         self.last_onset = None;
         if params.listen.is_some() {

@@ -98,7 +98,7 @@ impl Stream {
     /// Becomes a copy of `other` without allocating (the states' buffers are reused).
     fn copy_from(&mut self, other: &Stream) {
         self.states.copy_from(&other.states);
-        self.rngs.clone_from(&other.rngs);
+        self.rngs.copy_from(&other.rngs);
         self.last = other.last;
         self.note_before = other.note_before;
         self.key = other.key;
@@ -236,7 +236,7 @@ impl LockedDraw {
 /// seed's own, as before there were more).
 fn rngs(seed: u64) -> PerStream<Pcg64Mcg> {
     PerStream::from_fn(|kind| {
-        let k = StreamKind::ALL.iter().position(|&s| s == kind).unwrap_or(0) as u64;
+        let k = kind.index() as u64;
         Pcg64Mcg::seed_from_u64(seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
     })
 }
@@ -645,9 +645,10 @@ impl EventGenerator {
     /// Completes and hands over the next event, and starts on the one after.
     pub fn next_event(&mut self, steering: &Steering) -> Event {
         self.finish(steering);
-        let (chord, offset_steps) = match self.pending.phase() {
-            Phase::Ready { offset_steps } => (*self.pending.chord(), offset_steps),
-            _ => (*self.pending.chord(), 1),
+        let chord = *self.pending.chord();
+        let offset_steps = match self.pending.phase() {
+            Phase::Ready { offset_steps } => offset_steps,
+            _ => 1,
         };
         self.remember(chord);
         self.resumed_from = None;

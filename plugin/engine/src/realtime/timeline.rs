@@ -132,6 +132,11 @@ impl Anchor {
         self.beat + (clock - self.sample) as f64 / self.samples_per_beat
     }
 
+    /// Half a sample, in beats: a beat rounded to the sample grid is still on it.
+    pub fn half_sample(&self) -> f64 {
+        0.5 / self.samples_per_beat
+    }
+
     /// The engine clock time of a beat, rounded to the nearest sample.
     pub fn sample_of(&self, beat: f64) -> i64 {
         self.sample + ((beat - self.beat) * self.samples_per_beat).round() as i64
