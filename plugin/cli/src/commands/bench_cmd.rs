@@ -5,7 +5,7 @@ mod realtime;
 
 use crate::corpus::{read_corpus, Split};
 use crate::model::{load_model_set, random_steps, Arch, CandleModels, Hyper, StreamKind};
-use crate::realtime::{dot, PackedLstm};
+use crate::realtime::{kernels, PackedLstm};
 use crate::tokens::{OffsetGrid, TokenMode, Transpose};
 use crate::training::{Dataset, Learner, WindowSampler};
 use anyhow::{bail, Context, Result};
@@ -220,7 +220,7 @@ fn lstm_figures(a: &BenchArgs) -> Result<()> {
             format!("{kind:?} step, candle LSTM, batch 1 (µs)"),
             micros(start, n)
         );
-        for (name, kernel) in dot::kernels() {
+        for kernel in kernels::kernels() {
             let mut packed = PackedLstm::with_kernel(&set, kind, kernel)?;
             let mut state = packed.new_state();
             let start = Instant::now();
@@ -229,7 +229,7 @@ fn lstm_figures(a: &BenchArgs) -> Result<()> {
             }
             println!(
                 "{:<52} {:>14.1}",
-                format!("{kind:?} step, real-time LSTM, {name} (µs)"),
+                format!("{kind:?} step, real-time LSTM, {} (µs)", kernel.name),
                 micros(start, a.steps)
             );
         }

@@ -4,7 +4,7 @@
 //! gate pre-activation is one dot product over `[x | h]`. Weights come from the same
 //! tensors candle trains and its stock `LSTM` reads.
 
-use super::dot::{best_dot, DotFn};
+use super::kernels::{self, Kernel};
 use crate::model::tensors::{self, BIAS, BIAS_HH, BIAS_IH, HEAD, WEIGHT, WEIGHT_HH, WEIGHT_IH};
 use crate::model::{
     metric_features, ModelError, ModelSet, NetInput, StepInput, StreamKind, METRIC_FEATURES,
@@ -77,23 +77,19 @@ pub struct PackedLstm {
     xh: Vec<f32>,
     gates: Vec<f32>,
     logits: Vec<f32>,
-    dot: DotFn,
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
+    kernel: Kernel,
 }
 
 impl PackedLstm {
     /// Packs one stream's network. Allocates: call off the audio thread.
     pub fn new(model: &ModelSet, kind: StreamKind) -> Result<PackedLstm, ModelError> {
-        Self::with_kernel(model, kind, best_dot())
+        Self::with_kernel(model, kind, kernels::best())
     }
 
     pub fn with_kernel(
         model: &ModelSet,
         kind: StreamKind,
-        dot: DotFn,
+        kernel: Kernel,
     ) -> Result<PackedLstm, ModelError> {
         let shape = model.shape(kind);
         let get = |name: &str| model.tensor(kind, name).map(<[f32]>::to_vec);
@@ -138,7 +134,7 @@ impl PackedLstm {
             head_weight: get(&format!("{HEAD}.{WEIGHT}"))?,
             head_bias: get(&format!("{HEAD}.{BIAS}"))?,
             logits: vec![0.0; v],
-            dot,
+            kernel,
         })
     }
 
@@ -162,7 +158,7 @@ impl PackedLstm {
     /// UNKNOWN fallback).
     pub fn step(&mut self, state: &mut LstmState, step: &StepInput) -> &[f32] {
         let (u, e) = (self.units, self.embedding_dim);
-        let dot = self.dot;
+        let kernel = self.kernel;
         let mut at = 0;
         for input in &self.inputs {
             match input {
@@ -196,26 +192,22 @@ impl PackedLstm {
             debug_assert!(l == 0 || n == u);
             let (h, c) = hc.split_at_mut(u);
             self.xh[n..n + u].copy_from_slice(h);
-            let row = n + u;
-            let xh = &self.xh[..row];
-            for (r, gate) in self.gates.iter_mut().enumerate() {
-                *gate = layer.bias[r] + dot(&layer.weights[r * row..(r + 1) * row], xh);
-            }
-            for k in 0..u {
-                let i = sigmoid(self.gates[k]);
-                let f = sigmoid(self.gates[u + k]);
-                let g = self.gates[2 * u + k].tanh();
-                let o = sigmoid(self.gates[3 * u + k]);
-                c[k] = f * c[k] + i * g;
-                h[k] = o * c[k].tanh();
-            }
+            (kernel.matvec)(
+                &layer.weights,
+                &self.xh[..n + u],
+                &layer.bias,
+                &mut self.gates,
+            );
+            (kernel.cell)(&self.gates, c, h);
             // The next layer reads this one's output.
             self.xh[..u].copy_from_slice(h);
         }
-        let h = &self.xh[..u];
-        for (t, logit) in self.logits.iter_mut().enumerate() {
-            *logit = self.head_bias[t] + dot(&self.head_weight[t * u..(t + 1) * u], h);
-        }
+        (kernel.matvec)(
+            &self.head_weight,
+            &self.xh[..u],
+            &self.head_bias,
+            &mut self.logits,
+        );
         &self.logits
     }
 }

@@ -4,9 +4,9 @@
 //! `all_notes_off` do no heap allocation, take no lock, do no I/O, and bound their work.
 
 mod budget;
-pub mod dot;
 mod engine;
 mod generator;
+pub mod kernels;
 mod listener;
 mod lstm;
 mod notes;
