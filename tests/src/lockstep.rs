@@ -50,6 +50,16 @@ impl Lockstep {
         seconds: f64,
     ) {
         let end = session.clock + (seconds * session.sample_rate()) as i64;
+        self.run_until(session, params, end);
+    }
+
+    /// [`Lockstep::run`] up to the session's sample `end`, the last buffer cut short there.
+    pub fn run_until<H: PluginHost>(
+        &mut self,
+        session: &mut Session<H>,
+        params: &EngineParams,
+        end: i64,
+    ) {
         while session.clock < end {
             let frames = self
                 .rng

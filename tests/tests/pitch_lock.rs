@@ -194,3 +194,77 @@ fn clap_changes_take_effect_at_the_next_onset() {
 fn vst3_changes_take_effect_at_the_next_onset() {
     changes_take_effect_at_the_next_onset::<Vst3>();
 }
+
+/// Scale D major changed to F major on the very sample of an onset (an automation point on
+/// the bar line where a note falls), between buffers: that onset plays the notes the
+/// networks drew for it, moved a minor third up into F major, and the plugin plays what the
+/// engine plays, through each format.
+fn a_change_on_an_onset_moves_it_into_the_new_key<F: Format>() {
+    setup();
+    let (d, f) = (
+        locked(Scale::Major, 2, 0, 127, 0.8),
+        locked(Scale::Major, 5, 0, 127, 0.8),
+    );
+    let what = format!("{} D to F on an onset", F::NAME);
+    // Where an onset falls after 4 s, and what it strikes, from a run that keeps D major.
+    let mut dry = Session::new(instance::<F>(), TEMPO);
+    steer(&mut dry.host, &d);
+    Lockstep::new(engine(), 3).run(&mut dry, &d, 5.0);
+    let after_4s = (4.0 * SAMPLE_RATE) as i64;
+    let dry_notes = dry.capture.notes();
+    let onset = dry_notes
+        .iter()
+        .map(|n| n.on)
+        .filter(|&on| on >= after_4s)
+        .min();
+    let onset = onset.expect("notes after 4 s");
+    let struck = |notes: &[Note]| {
+        let mut pitches: Vec<u8> = notes
+            .iter()
+            .filter(|n| n.on == onset)
+            .map(|n| n.pitch)
+            .collect();
+        pitches.sort_unstable();
+        pitches
+    };
+    let moved: Vec<u8> = struck(&dry_notes).iter().map(|p| p + 3).collect();
+
+    let mut session = Session::new(instance::<F>(), TEMPO);
+    steer(&mut session.host, &d);
+    let mut lockstep = Lockstep::new(engine(), 11);
+    lockstep.run_until(&mut session, &d, onset);
+    steer(&mut session.host, &f);
+    lockstep.run(&mut session, &f, 3.0);
+    session.capture.assert_clean(&what);
+    let (want, got) = (lockstep.expected.notes(), session.capture.notes());
+    assert_same_notes(&want, &got, 0, &what);
+    let dry_before: Vec<_> = dry_notes
+        .iter()
+        .filter(|n| n.on < onset)
+        .map(|n| (n.on, n.pitch))
+        .collect();
+    let got_before: Vec<_> = got
+        .iter()
+        .filter(|n| n.on < onset)
+        .map(|n| (n.on, n.pitch))
+        .collect();
+    assert_eq!(got_before, dry_before, "{what}: the change reached back");
+    assert_eq!(
+        struck(&got),
+        moved,
+        "{what}: the onset was not moved into F major"
+    );
+    let after: Vec<Note> = got.iter().copied().filter(|n| n.on > onset).collect();
+    assert!(after.len() > 10, "{what}: {} notes after", after.len());
+    assert_keeps(&after, f.lock, &what);
+}
+
+#[test]
+fn clap_a_change_on_an_onset_moves_it_into_the_new_key() {
+    a_change_on_an_onset_moves_it_into_the_new_key::<Clap>();
+}
+
+#[test]
+fn vst3_a_change_on_an_onset_moves_it_into_the_new_key() {
+    a_change_on_an_onset_moves_it_into_the_new_key::<Vst3>();
+}

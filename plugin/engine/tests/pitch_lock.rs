@@ -210,7 +210,8 @@ fn a_change_takes_effect_at_the_next_onset_whatever_the_buffers() {
                 "{name} {what}: {broken:?} after the change"
             );
             // The first onset after the change was drawn ahead under the old lock with some
-            // of these buffer sizes: it is drawn again, the same whatever they were.
+            // of these buffer sizes: it is drawn again (or moved into the new lock, when the
+            // change came too close to it), the same whatever they were.
             for run in &runs[1..] {
                 note_ons_from(run, switch);
                 assert_eq!(
@@ -222,6 +223,58 @@ fn a_change_takes_effect_at_the_next_onset_whatever_the_buffers() {
             // that had the new ones all along.
             let before_ons = note_ons_from(&runs[0], 0).len() - ons.len();
             assert!(before_ons > 5, "{name} {what}");
+        }
+    }
+}
+
+/// A change that lands on an onset, or too close before it to draw its event anew within the
+/// work allowance, plays that onset as the network drew it, moved into the new lock: from D
+/// major to F major, every note a minor third up, at the same sample. Nothing before it
+/// changes, the notes after it keep the new lock, and the buffers change nothing.
+#[test]
+fn a_change_on_an_onset_moves_that_onset_into_the_new_lock() {
+    let in_key = |root| EngineParams {
+        lock: lock(Scale::Major, root, 0, 127),
+        ..EngineParams::default()
+    };
+    let (d, f) = (in_key(2), in_key(5));
+    for name in MODELS {
+        let model = shipped(name);
+        let steady = note_ons_from(&play(&model, &d, &d, i64::MAX, &[64], 10.0), 0);
+        let onset = steady
+            .iter()
+            .find(|(at, _)| *at >= 48_000 * 7)
+            .expect("notes after 7 s")
+            .0;
+        let struck = |ons: &[(i64, u8)]| {
+            let mut chord: Vec<u8> = ons.iter().filter(|n| n.0 == onset).map(|n| n.1).collect();
+            chord.sort_unstable();
+            chord
+        };
+        let moved: Vec<u8> = struck(&steady).iter().map(|p| p + 3).collect();
+        // On the onset's sample, and 2 ms before it.
+        for lead in [0, 96] {
+            let mut runs = Vec::new();
+            for sizes in [&[64u32][..], &[1, 333, 2048, 17]] {
+                let ons = note_ons_from(&play(&model, &d, &f, onset - lead, sizes, 10.0), 0);
+                let before: Vec<_> = ons.iter().filter(|n| n.0 < onset).collect();
+                let steady_before: Vec<_> = steady.iter().filter(|n| n.0 < onset).collect();
+                assert_eq!(before, steady_before, "{name}: the change reached back");
+                assert_eq!(
+                    struck(&ons),
+                    moved,
+                    "{name}, {lead} samples before the onset"
+                );
+                let allowed = f.lock.allowed();
+                let after: Vec<_> = ons.iter().filter(|n| n.0 > onset).collect();
+                assert!(after.len() > 5, "{name}: {} notes after", after.len());
+                assert!(
+                    after.iter().all(|n| allowed.contains(n.1)),
+                    "{name}: {after:?} leave F major"
+                );
+                runs.push(ons);
+            }
+            assert_eq!(runs[0], runs[1], "{name}: the buffers changed the music");
         }
     }
 }

@@ -173,6 +173,21 @@ impl PitchLock {
     pub fn is_off(&self) -> bool {
         self.allowed() == PitchSet::ALL
     }
+
+    /// Where a pitch chosen under this lock goes once `to` is in force: for notes drawn
+    /// before a change that play after it. Moved by the shortest way from this key's root
+    /// to `to`'s, so a phrase keeps its degrees (D major's F♯ is F major's A), then into
+    /// `to`'s pitches by octaves and the nearest step, as [`PitchSet::nearest_by_octave`].
+    pub fn move_into(&self, to: &PitchLock, pitch: u8) -> u8 {
+        let shift = match (self.key(), to.key()) {
+            (Some(from), Some(to)) => {
+                (i32::from(to.root.index()) - i32::from(from.root.index()) + 6).rem_euclid(12) - 6
+            }
+            _ => 0,
+        };
+        let moved = (i32::from(pitch.min(127)) + shift).clamp(0, 127) as u8;
+        to.allowed().nearest_by_octave(moved).unwrap_or(moved)
+    }
 }
 
 #[cfg(test)]
@@ -181,6 +196,32 @@ mod tests {
 
     fn lock(scale: Scale, root: u8, lowest: u8, highest: u8) -> PitchLock {
         PitchLock::new(scale, PitchClass::of(root), lowest, highest)
+    }
+
+    #[test]
+    fn a_pitch_moves_into_a_new_lock_by_its_degree() {
+        let d_major = lock(Scale::Major, 2, 0, 127);
+        let f_major = lock(Scale::Major, 5, 0, 127);
+        // F#4, D major's third, is F major's third A4; a root a tritone away goes down.
+        assert_eq!(d_major.move_into(&f_major, 66), 69);
+        assert_eq!(
+            lock(Scale::Major, 0, 0, 127).move_into(&lock(Scale::Major, 6, 0, 127), 60),
+            54
+        );
+        // Same root, new mode: E4 in C major is E♭4 or F4 in C phrygian, the lower on a tie.
+        let phrygian = lock(Scale::Phrygian, 0, 0, 127);
+        assert_eq!(lock(Scale::Major, 0, 0, 127).move_into(&phrygian, 64), 63);
+        // Out of a new range by octaves, so the line keeps its shape.
+        let low = lock(Scale::Off, 0, 40, 47);
+        assert_eq!(PitchLock::default().move_into(&low, 67), 43);
+        // Off to a key: no root to move from, only the nearest pitch of the scale.
+        let e_pentatonic = lock(Scale::MinorPentatonic, 4, 0, 127);
+        assert_eq!(PitchLock::default().move_into(&e_pentatonic, 60), 59);
+        // Any pitch lands in the new lock.
+        for p in 0..=127 {
+            assert!(f_major.allowed().contains(d_major.move_into(&f_major, p)));
+            assert!(low.allowed().contains(phrygian.move_into(&low, p)));
+        }
     }
 
     #[test]

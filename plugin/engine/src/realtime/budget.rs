@@ -14,6 +14,13 @@
 /// is 96 steps a second to hear in split mode).
 pub const STEPS_PER_SECOND: f64 = 3000.0;
 
+/// The time `steps` network steps need to be earned, and a step more for the rounding at
+/// each end: how far ahead of an onset its event must be known for the allowance alone to
+/// draw it. Closer than that, what is left is done at the onset, in one buffer.
+pub fn seconds_to_earn(steps: usize) -> f64 {
+    (steps as f64 + 2.0) / STEPS_PER_SECOND
+}
+
 /// The allowance of the buffer being rendered.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct WorkBudget {

@@ -6,8 +6,8 @@
 //! a work allowance earned by the audio rendered ([`super::budget`]), so no buffer pays for a
 //! whole chord's worth of model steps.
 
-use super::budget::WorkBudget;
-use super::generator::{EventGenerator, Steering};
+use super::budget::{seconds_to_earn, WorkBudget};
+use super::generator::{EventGenerator, Steering, MOST_STEPS_PER_EVENT};
 use super::listener::{Listener, Listening, Turn, CHORD_WINDOW_SECONDS};
 use super::timeline::{next_boundary, Anchor, Continuity, Transport, FREE_RUN_BPM};
 use crate::controls;
@@ -474,6 +474,8 @@ impl Engine {
         let steps_before = self.network_steps();
         self.follow_listen_switch(params, out);
         let anchor = self.follow_transport(transport, params, out);
+        let in_time = self.lock_change_in_time(anchor.as_ref());
+        self.generator.take_lock(params.lock, in_time);
         self.placed = anchor.map(|anchor| PlacedBuffer {
             anchor,
             start: self.clock,
@@ -518,6 +520,17 @@ impl Engine {
             self.generator.work(&params.steering(), &mut steps);
         }
         self.clock += i64::from(frames);
+    }
+
+    /// Whether a lock change coming now leaves the allowance time to draw the next onset's
+    /// event anew (after the new key's primer) before it is due; else it plays moved into
+    /// the new lock ([`EventGenerator::take_lock`]). With no onset placed, it is in time.
+    fn lock_change_in_time(&self, anchor: Option<&Anchor>) -> bool {
+        let (Some(anchor), Some(onset)) = (anchor, self.next_onset) else {
+            return true;
+        };
+        let lead = (anchor.sample_of(onset) - self.clock) as f64;
+        lead >= seconds_to_earn(MOST_STEPS_PER_EVENT) * self.sample_rate
     }
 
     /// Listen switched on: silence, and wait for the musician. Off: play on from the next

@@ -10,6 +10,12 @@
 //! the event and draws it again under the new settings, so a change takes effect at the next
 //! onset, and what is played does not depend on how far ahead the event had been drawn. The
 //! [`StepLog`] makes that cheap: only steps whose input changed run the networks again.
+//!
+//! A new key is the exception: drawing anew under it means hearing the key's primer first,
+//! which is too much work to do in the buffer of an onset. So the engine hands a lock change
+//! over with [`EventGenerator::take_lock`], saying whether the pending onset is far enough
+//! away to draw its event anew within the work allowance. If not, the event plays as drawn,
+//! moved into the new lock ([`PitchLock::move_into`]), and the next one is drawn under it.
 
 mod builder;
 mod step_log;
@@ -107,8 +113,9 @@ impl Stream {
     }
 }
 
-/// Log room: the tonic primer (both networks a note) and a full split chord.
-const LOGGED_STEPS: usize = 2 * PRIMER_NOTES + 2 * MAX_CHORD_NOTES;
+/// The most network steps one event takes: the tonic primer (both networks a note) and a
+/// full split chord (a note and a gap for each of its notes). The step log's room.
+pub const MOST_STEPS_PER_EVENT: usize = 2 * PRIMER_NOTES + 2 * MAX_CHORD_NOTES;
 
 pub struct EventGenerator {
     nets: PerStream<PackedLstm>,
@@ -119,7 +126,13 @@ pub struct EventGenerator {
     /// The stream as it was before the pending event's first step.
     start: Stream,
     log: StepLog,
+    /// What the pending event is drawn under: the host's steering, with `drawn_lock`.
     steering: Steering,
+    /// The host's lock, as last handed over.
+    host_lock: PitchLock,
+    /// The lock the pending event is drawn under: the host's, unless it changed too close to
+    /// the pending onset ([`EventGenerator::take_lock`]).
+    drawn_lock: PitchLock,
     /// The steering of the pending event's first step, once it began.
     begun_with: Option<Steering>,
     lock: LockedDraw,
@@ -274,8 +287,10 @@ impl EventGenerator {
             tables,
             stream,
             start,
-            log: StepLog::new(LOGGED_STEPS, &largest, widest),
+            log: StepLog::new(MOST_STEPS_PER_EVENT, &largest, widest),
             steering: Steering::free(0.0),
+            host_lock: PitchLock::default(),
+            drawn_lock: PitchLock::default(),
             begun_with: None,
             lock: LockedDraw::new(vocab),
             resumed_from: None,
@@ -454,21 +469,43 @@ impl EventGenerator {
     /// Starts the next event from the stream as it is now, kept as the snapshot to step back
     /// to.
     fn new_event(&mut self) {
+        self.drawn_lock = self.host_lock;
         self.pending = EventBuilder::new(self.tables.mode, self.hears_the_bar);
         self.begun_with = None;
         self.start.copy_from(&self.stream);
         self.log.clear();
     }
 
-    /// Takes the settings the next draws are made under. If the pending event was begun
-    /// under others, the stream steps back to before it, to draw it again (the log replays
-    /// every step whose input is unchanged).
+    /// The host's lock, handed over before the buffer's draws. With `in_time` (the pending
+    /// onset is far enough away for its event to be drawn anew within the work allowance, or
+    /// none is scheduled), a change is the pending event's too; otherwise that event keeps
+    /// the lock it is drawn under and plays moved into the new one, with no network step.
+    /// Whether a change is in time depends only on when it comes and when the onset is, so
+    /// the music does not depend on the buffer sizes.
+    pub fn take_lock(&mut self, lock: PitchLock, in_time: bool) {
+        if lock != self.host_lock {
+            self.host_lock = lock;
+            if in_time {
+                self.drawn_lock = lock;
+            }
+        }
+    }
+
+    /// Takes the settings the next draws are made under (a lock not handed over by
+    /// [`EventGenerator::take_lock`] is taken in time). If the pending event was begun under
+    /// others, the stream steps back to before it, to draw it again (the log replays every
+    /// step whose input is unchanged).
     fn steer(&mut self, steering: &Steering) {
+        self.take_lock(steering.lock, true);
+        let steering = Steering {
+            lock: self.drawn_lock,
+            ..*steering
+        };
         if steering.lock != self.steering.lock {
             self.lock.set(&steering.lock, &self.tables);
         }
-        self.steering = *steering;
-        if self.begun_with.is_some_and(|s| s != *steering) {
+        self.steering = steering;
+        if self.begun_with.is_some_and(|s| s != steering) {
             self.stream.copy_from(&self.start);
             self.log.rewind();
             self.pending = self.pending.restarted();
@@ -642,10 +679,33 @@ impl EventGenerator {
         debug_assert!(self.is_ready());
     }
 
+    /// `chord`, drawn under the pending event's lock, as it plays under the host's: unchanged
+    /// but after a late lock change ([`EventGenerator::take_lock`]). Then the networks go on
+    /// from the newest note moved likewise, as if they had drawn it; the key's primer comes
+    /// before the next event.
+    fn moved_into_host_lock(&mut self, chord: Chord) -> Chord {
+        let (from, to) = (self.drawn_lock, self.host_lock);
+        if from == to {
+            return chord;
+        }
+        let moved = |chord: &Chord| {
+            let mut out = Chord::default();
+            for &p in chord.as_slice() {
+                out.insert(from.move_into(&to, p));
+            }
+            out
+        };
+        let last = &mut self.stream.last[StreamKind::Note];
+        if let Some(newest) = self.tables.chords.get(*last as usize) {
+            *last = self.tables.nearest_token(&moved(newest));
+        }
+        moved(&chord)
+    }
+
     /// Completes and hands over the next event, and starts on the one after.
     pub fn next_event(&mut self, steering: &Steering) -> Event {
         self.finish(steering);
-        let chord = *self.pending.chord();
+        let chord = self.moved_into_host_lock(*self.pending.chord());
         let offset_steps = match self.pending.phase() {
             Phase::Ready { offset_steps } => offset_steps,
             _ => 1,
