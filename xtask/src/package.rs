@@ -218,7 +218,7 @@ pub fn generate_notices(root: &Path) -> Result<()> {
         .args(["-c", "xtask/release/about.toml"])
         .args(["-o", NOTICES])
         .arg("xtask/release/notices.hbs");
-    run(&mut command).context("regenerating the notices needs cargo-about: cargo install --locked cargo-about --features cli")
+    run(&mut command).context("regenerating the notices needs cargo-about: cargo install --locked cargo-about --version 0.9.3 --features cli")
 }
 
 /// Lays out the archive's folder under `out` from the built files and the repository's
