@@ -175,6 +175,18 @@ impl ClapHost {
             .collect()
     }
 
+    /// The plugin's descriptor version.
+    pub fn version(path: &Path) -> String {
+        // SAFETY: as in `load`.
+        let entry = unsafe { PluginEntry::load(path) }.unwrap();
+        let factory = entry.get_plugin_factory().unwrap();
+        let descriptor = factory.plugin_descriptors().next().unwrap();
+        descriptor
+            .version()
+            .map(|v: &CStr| v.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
     fn entry(&self, name: &str) -> &ParamEntry {
         self.param_list
             .iter()

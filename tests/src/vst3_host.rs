@@ -289,6 +289,8 @@ struct Vst3Param {
 pub struct Vst3Host {
     /// The audio module class's sub-categories ("Instrument|Generator").
     pub sub_categories: String,
+    /// The audio module class's version, from the factory.
+    pub version: String,
     component: ComPtr<IComponent>,
     processor: ComPtr<IAudioProcessor>,
     controller: ComPtr<IEditController>,
@@ -340,6 +342,7 @@ impl Vst3Host {
 
             let mut cid = None;
             let mut sub_categories = String::new();
+            let mut version = String::new();
             let factory2 = factory.cast::<IPluginFactory2>();
             for i in 0..factory.countClasses() {
                 let mut info: PClassInfo = std::mem::zeroed();
@@ -350,6 +353,7 @@ impl Vst3Host {
                         let mut info2: PClassInfo2 = std::mem::zeroed();
                         if f2.getClassInfo2(i, &mut info2) == kResultOk {
                             sub_categories = c_text(&info2.subCategories);
+                            version = c_text(&info2.version);
                         }
                     }
                 }
@@ -392,6 +396,7 @@ impl Vst3Host {
             }
             Vst3Host {
                 sub_categories,
+                version,
                 component,
                 processor,
                 controller,

@@ -490,10 +490,24 @@ fn state_round_trip_restores_params_and_notes<F: Format>() {
         "the state does not name the model: {text}"
     );
 
+    // The release that saved it (nice-plug's `version` field, from the plugin's VERSION).
+    // The JSON after the format's framing (whose length bytes may hold a '{' too).
+    let mut json: serde_json::Value = text
+        .match_indices('{')
+        .find_map(|(at, _)| serde_json::from_str(&text[at..]).ok())
+        .expect("the state is JSON");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"), "{text}");
+
     let mut b = F::load();
     b.load_state(&state).expect("load state");
     let (pa, pb) = (param_values(&mut a), param_values(&mut b));
     assert_eq!(pa, pb);
+    // A state saved before states recorded the release loads the same.
+    json.as_object_mut().unwrap().remove("version");
+    let mut old = F::load();
+    old.load_state(&F::frame_state(json.to_string().as_bytes()))
+        .expect("load a state without a version");
+    assert_eq!(param_values(&mut old), pa);
     assert_eq!(value_text(&mut b, "MIDI Channel"), "3");
     assert_eq!(value_text(&mut b, "Model"), TEST_MODEL);
 
@@ -656,6 +670,22 @@ fn clap_descriptor_is_an_instrument() {
     let features = deepmidi_host_tests::clap_host::ClapHost::features(&bundles::clap_library());
     assert!(features.iter().any(|f| f == "instrument"), "{features:?}");
     assert!(!features.iter().any(|f| f == "synthesizer"), "{features:?}");
+}
+
+#[test]
+fn clap_and_vst3_report_the_workspace_version() {
+    setup();
+    let clap = deepmidi_host_tests::clap_host::ClapHost::version(&bundles::clap_library());
+    assert_eq!(
+        clap,
+        env!("CARGO_PKG_VERSION"),
+        "the CLAP descriptor's version"
+    );
+    assert_eq!(
+        vst3().version,
+        env!("CARGO_PKG_VERSION"),
+        "the VST3 factory's version"
+    );
 }
 
 #[test]

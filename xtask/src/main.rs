@@ -12,6 +12,8 @@
 //!   note-on on channel 16, key 0, velocity 1 panics inside the engine's player) into
 //!   target/panic-check/, for the host tests of what a panic caught at the plugin's boundary
 //!   leaves. Not with the allocation checks: a panic allocates. Release bundles never have it.
+//! - `cargo xtask package [--check]` builds the release a musician installs without Rust: an
+//!   archive and a Debian package, for glibc 2.31 and newer (see `package.rs`).
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -53,6 +55,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_args: Vec<String>,
     },
+    /// Builds the release archive and Debian package (target/package/).
+    Package {
+        /// Then installs both in a fresh Debian 11 root without Rust and checks them (root,
+        /// debootstrap, network to Debian's packages and PyPI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Anything else goes to nice-plug's bundler (`bundle PACKAGE --release`, ...).
     #[command(external_subcommand)]
     Bundler(Vec<String>),
@@ -63,6 +72,11 @@ fn main() -> nice_plug_xtask::Result<()> {
         Command::Install { clap_dir, vst3_dir } => install(clap_dir, vst3_dir),
         Command::BundleAllocCheck { cargo_args } => bundle_alloc_check(&cargo_args),
         Command::BundlePanicCheck { cargo_args } => bundle_panic_check(&cargo_args),
+        Command::Package { check } => {
+            nice_plug_xtask::chdir_workspace_root()?;
+            let root = std::env::current_dir()?;
+            xtask::package::package(&root, check)
+        }
         Command::Bundler(args) => nice_plug_xtask::main_with_args("cargo xtask", args),
     }
 }
@@ -101,9 +115,7 @@ fn install(clap_dir: Option<PathBuf>, vst3_dir: Option<PathBuf>) -> nice_plug_xt
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "target".into())
+    xtask::package::target_dir(Path::new(""))
 }
 
 fn bundle_alloc_check(args: &[String]) -> nice_plug_xtask::Result<()> {
@@ -130,7 +142,7 @@ fn bundle_panic_check(args: &[String]) -> nice_plug_xtask::Result<()> {
     let vst3 = dest_dir.join(format!("{BUNDLE_NAME}.vst3"));
     let vst3_library = vst3
         .join("Contents")
-        .join(vst3_linux_arch()?)
+        .join(xtask::package::vst3_arch()?)
         .join(format!("{BUNDLE_NAME}.so"));
     remove(&vst3)?;
     create_dir(vst3_library.parent().expect("the library is in a folder"))?;
@@ -142,18 +154,6 @@ fn bundle_panic_check(args: &[String]) -> nice_plug_xtask::Result<()> {
         vst3.display()
     );
     Ok(())
-}
-
-/// The folder of a Linux VST3 bundle's library for this machine.
-fn vst3_linux_arch() -> nice_plug_xtask::Result<&'static str> {
-    match (std::env::consts::OS, std::env::consts::ARCH) {
-        ("linux", "x86_64") => Ok("x86_64-linux"),
-        ("linux", "aarch64") => Ok("aarch64-linux"),
-        ("linux", "x86") => Ok("i386-linux"),
-        (os, arch) => Err(anyhow(format!(
-            "the panic-check VST3 bundle is laid out for Linux only, not {os} on {arch}"
-        ))),
-    }
 }
 
 /// Builds the plugin's debug library with `feature` and returns where cargo put it. The

@@ -359,6 +359,17 @@ fn builtin_entries() -> Vec<ModelEntry> {
 /// Built-in and user models each have a card saying what they are; a broken one says why it
 /// does not load; clicking a card selects its model.
 #[test]
+fn the_window_shows_the_release_version() {
+    let entries = builtin_entries();
+    let cards = model_cards(&entries);
+    let mut h = window(&entries, cards, NoteHistory::new());
+    h.run();
+    let label = super::view::version_label();
+    assert_eq!(label, format!("v{}", env!("CARGO_PKG_VERSION")));
+    h.get_by_label(&label);
+}
+
+#[test]
 fn the_model_picker_shows_every_model_with_its_card() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/irish");

@@ -22,6 +22,15 @@ const RESET_HOLD: Duration = Duration::from_millis(100);
 const CONTROLS_WIDTH: f32 = 370.0;
 const ROLL_HEIGHT: f32 = 250.0;
 
+/// The plugin's version as the window's corner shows it: the workspace's, through nice-plug's
+/// `Plugin::VERSION`, as the CLAP descriptor, the VST3 factory and saved states have it.
+pub fn version_label() -> String {
+    format!(
+        "v{}",
+        <crate::DeepMidi as nice_plug::prelude::Plugin>::VERSION
+    )
+}
+
 /// What the window shows besides the parameters: what it heard from the audio thread, and
 /// the model cards.
 pub struct Live {
@@ -79,6 +88,11 @@ impl EditorView {
                     ui.label(format!("the last {SHOWN_BARS} bars:"));
                     ui.colored_label(PLAYED, "played");
                     ui.colored_label(HEARD, "heard");
+                    // The release in the corner, so that a bug report or a screenshot says
+                    // which one it was.
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        ui.weak(version_label());
+                    });
                 });
                 piano_roll(ui, &live.history, ROLL_HEIGHT);
                 self.keep_row(ui, params, live);
