@@ -11,7 +11,14 @@ fn the_realtime_table_has_a_row_of_numbers_for_every_scenario() {
     let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
     let buffers = 200;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_deepmidi"))
-        .args(["bench", "--realtime", "--warm-up", "10", "--buffers"])
+        .args([
+            "bench",
+            "--realtime",
+            "--cpu-time",
+            "--warm-up",
+            "10",
+            "--buffers",
+        ])
         .arg(buffers.to_string())
         .arg("--realtime-model")
         .arg(models.join("irish"))
@@ -40,6 +47,8 @@ fn the_realtime_table_has_a_row_of_numbers_for_every_scenario() {
             "p50_us",
             "p99.9_%",
             "worst_%",
+            "cpu_p99.9_%",
+            "cpu_worst_%",
             "overruns",
             "notes",
             "answers",
@@ -71,18 +80,21 @@ fn the_realtime_table_has_a_row_of_numbers_for_every_scenario() {
         assert!(p50 >= 0.0 && p999 >= 0.0, "{row:?}");
         // Order statistics of the same buffers, whatever the timings.
         assert!(p999 <= worst, "{row:?}");
-        let overruns: usize = row[6].parse().unwrap();
+        // The same calls by the thread's CPU clock (Linux has one).
+        let (cpu_p999, cpu_worst) = (number(6), number(7));
+        assert!(cpu_p999 > 0.0 && cpu_p999 <= cpu_worst, "{row:?}");
+        let overruns: usize = row[8].parse().unwrap();
         assert!(overruns <= buffers, "{row:?}");
-        let _notes: usize = row[7].parse().unwrap();
+        let _notes: usize = row[9].parse().unwrap();
         if row[2] == "listen" {
-            let answers: usize = row[8].parse().unwrap();
+            let answers: usize = row[10].parse().unwrap();
             if answers > 0 {
-                assert!(number(9) >= 0.0, "{row:?}");
+                assert!(number(11) >= 0.0, "{row:?}");
             } else {
-                assert_eq!(row[9], "-", "{row:?}");
+                assert_eq!(row[11], "-", "{row:?}");
             }
         } else {
-            assert_eq!(&row[8..], ["-", "-"], "{row:?}");
+            assert_eq!(&row[10..], ["-", "-"], "{row:?}");
         }
     }
 }

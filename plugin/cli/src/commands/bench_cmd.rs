@@ -51,6 +51,11 @@ pub struct BenchArgs {
     /// Untimed buffers each row plays first (caches, branch predictors, the first notes).
     #[arg(long, default_value_t = 2_000)]
     warm_up: usize,
+    /// Also time each call by the thread's CPU clock (the cpu_ columns), which tells a call
+    /// that worked long from one that was preempted. Reading that clock is a system call
+    /// around every call, which slows the calls a little: compare runs made alike.
+    #[arg(long)]
+    cpu_time: bool,
 }
 
 fn micros(start: Instant, n: usize) -> f64 {
@@ -190,7 +195,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         lstm_figures(&a)?;
         println!();
     }
-    realtime::print_table(&a.realtime_models, a.warm_up, a.buffers)
+    realtime::print_table(&a.realtime_models, a.warm_up, a.buffers, a.cpu_time)
 }
 
 fn lstm_figures(a: &BenchArgs) -> Result<()> {

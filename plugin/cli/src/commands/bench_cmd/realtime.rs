@@ -6,6 +6,12 @@
 //! does (transport advancing per buffer, controls read every buffer, the musician's notes at
 //! their samples), times each `process` call alone, and keeps the driving itself (building
 //! controls and input) outside the timed span.
+//!
+//! Each call is timed by the wall clock, what the host waits for, and on request also by the
+//! thread's CPU clock, the work the call did. They differ by the time the thread was
+//! preempted, by the kernel or, on a virtual machine, by the hypervisor (steal time): a
+//! `SCHED_FIFO` audio thread still loses the CPU then, for milliseconds, in whichever call
+//! it falls.
 
 use crate::harmony::{PitchClass, PitchLock, Scale};
 use crate::realtime::{EngineEvent, EngineParams, Listening, Transport};
@@ -150,8 +156,11 @@ const LOCKS: [PitchLock; 4] = [
 /// What one row measured.
 pub struct Row {
     pub frames: u32,
-    /// Seconds per timed `process` call, in order.
+    /// Wall-clock seconds per timed `process` call, in order.
     pub times: Vec<f64>,
+    /// The thread's CPU seconds per call, in order; empty when not asked for, or where the
+    /// platform has no thread CPU clock.
+    pub cpu_times: Vec<f64>,
     /// Note-ons the player sent in the timed buffers.
     pub notes: usize,
     /// Timed buffers in which an answer's first note fell.
@@ -163,15 +172,22 @@ impl Row {
         f64::from(self.frames) / SAMPLE_RATE
     }
 
-    /// The `q`-quantile (nearest rank) of the times, in seconds.
+    /// The `q`-quantile (nearest rank) of the wall times, in seconds.
     pub fn quantile(&self, q: f64) -> f64 {
-        let mut sorted = self.times.clone();
-        sorted.sort_by(f64::total_cmp);
-        nearest_rank(&sorted, q)
+        quantile(&self.times, q)
     }
 
     pub fn worst(&self) -> f64 {
-        self.times.iter().copied().fold(0.0, f64::max)
+        worst(&self.times)
+    }
+
+    /// The `q`-quantile of the CPU times; `None` without them.
+    pub fn cpu_quantile(&self, q: f64) -> Option<f64> {
+        (!self.cpu_times.is_empty()).then(|| quantile(&self.cpu_times, q))
+    }
+
+    pub fn cpu_worst(&self) -> Option<f64> {
+        (!self.cpu_times.is_empty()).then(|| worst(&self.cpu_times))
     }
 
     /// Buffers that took longer than they last.
@@ -198,6 +214,28 @@ impl Row {
     }
 }
 
+fn quantile(times: &[f64], q: f64) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    nearest_rank(&sorted, q)
+}
+
+fn worst(times: &[f64]) -> f64 {
+    times.iter().copied().fold(0.0, f64::max)
+}
+
+/// The calling thread's CPU time in seconds, where the platform has a thread CPU clock.
+fn thread_cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        use rustix::time::{clock_gettime, ClockId};
+        let t = clock_gettime(ClockId::ThreadCPUTime);
+        Some(t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -207,13 +245,14 @@ fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Plays `scenario` on a fresh player of the model set in `model`: `warm_up` buffers
-/// untimed, then `buffers` timed ones.
+/// untimed, then `buffers` timed ones (also by the thread's CPU clock with `cpu_time`).
 pub fn run_row(
     model: &Path,
     frames: u32,
     scenario: Scenario,
     warm_up: usize,
     buffers: usize,
+    cpu_time: bool,
 ) -> Result<Row> {
     let entry = ModelEntry {
         name: model_name(model),
@@ -230,6 +269,7 @@ pub fn run_row(
     let mut row = Row {
         frames,
         times: Vec::with_capacity(buffers),
+        cpu_times: Vec::with_capacity(buffers),
         notes: 0,
         answers: Vec::new(),
     };
@@ -254,6 +294,7 @@ pub fn run_row(
             ..Default::default()
         };
         let mut ons = 0;
+        let cpu_began = cpu_time.then(thread_cpu_seconds).flatten();
         let began = Instant::now();
         player.process(
             frames,
@@ -267,12 +308,14 @@ pub fn run_row(
             },
         );
         let took = began.elapsed().as_secs_f64();
+        let cpu_took = cpu_began.and_then(|a| thread_cpu_seconds().map(|b| b - a));
         let answer = heard && !plays && ons > 0;
         if answer {
             heard = false;
         }
         if i >= warm_up {
             row.times.push(took);
+            row.cpu_times.extend(cpu_took);
             row.notes += ons;
             if answer {
                 row.answers.push(i - warm_up);
@@ -290,13 +333,15 @@ fn model_name(model: &Path) -> String {
 }
 
 /// The table's header; the rows under it have one whitespace-free field per column.
-pub const HEADER: [&str; 10] = [
+pub const HEADER: [&str; 12] = [
     "model",
     "frames",
     "scenario",
     "p50_us",
     "p99.9_%",
     "worst_%",
+    "cpu_p99.9_%",
+    "cpu_worst_%",
     "overruns",
     "notes",
     "answers",
@@ -304,15 +349,21 @@ pub const HEADER: [&str; 10] = [
 ];
 
 /// Runs and prints every row: each model, buffer size and scenario.
-pub fn print_table(models: &[PathBuf], warm_up: usize, buffers: usize) -> Result<()> {
+pub fn print_table(
+    models: &[PathBuf],
+    warm_up: usize,
+    buffers: usize,
+    cpu_time: bool,
+) -> Result<()> {
     println!(
         "real-time Player::process() at {} kHz, {BPM} BPM: {buffers} timed buffers a row after \
          {warm_up} untimed; % = share of the buffer's duration; overruns = buffers over 100%; \
+         cpu_ (--cpu-time) = the thread's CPU time, without preemption; \
          answer_worst = worst buffer within {ANSWER_SPAN} of an answer's first note",
         SAMPLE_RATE / 1000.0
     );
-    let widths = [8, 6, 12, 9, 9, 9, 9, 7, 8, 15];
-    let line = |fields: [String; 10]| {
+    let widths = [8, 6, 12, 9, 9, 9, 12, 12, 9, 7, 8, 15];
+    let line = |fields: [String; 12]| {
         let mut out = format!("{:<w$}", fields[0], w = widths[0]);
         for (i, f) in fields.iter().enumerate().skip(1) {
             let w = widths[i];
@@ -328,12 +379,13 @@ pub fn print_table(models: &[PathBuf], warm_up: usize, buffers: usize) -> Result
     for model in models {
         for frames in FRAMES {
             for scenario in Scenario::ALL {
-                let row = run_row(model, frames, scenario, warm_up, buffers)?;
+                let row = run_row(model, frames, scenario, warm_up, buffers, cpu_time)?;
+                let percent_or_dash =
+                    |t: Option<f64>| t.map_or("-".to_owned(), |t| format!("{:.1}", row.percent(t)));
                 let (answers, near) = match scenario {
                     Scenario::Listen => (
                         row.answers.len().to_string(),
-                        row.worst_near_answers()
-                            .map_or("-".to_owned(), |w| format!("{:.1}", row.percent(w))),
+                        percent_or_dash(row.worst_near_answers()),
                     ),
                     _ => ("-".to_owned(), "-".to_owned()),
                 };
@@ -344,6 +396,8 @@ pub fn print_table(models: &[PathBuf], warm_up: usize, buffers: usize) -> Result
                     format!("{:.1}", row.quantile(0.5) * 1e6),
                     format!("{:.1}", row.percent(row.quantile(0.999))),
                     format!("{:.1}", row.percent(row.worst())),
+                    percent_or_dash(row.cpu_quantile(0.999)),
+                    percent_or_dash(row.cpu_worst()),
                     row.overruns().to_string(),
                     row.notes.to_string(),
                     answers,
@@ -376,7 +430,7 @@ mod tests {
     #[test]
     fn listen_rounds_of_chords_each_get_an_answer() {
         // Three rounds of 16 beats at 128 frames (187.5 buffers a beat).
-        let row = run_row(&irish(), 128, Scenario::Listen, 0, 3 * 16 * 188).unwrap();
+        let row = run_row(&irish(), 128, Scenario::Listen, 0, 3 * 16 * 188, false).unwrap();
         assert_eq!(row.answers.len(), 3, "{:?}", row.answers);
         // Each answer starts on beat 10 of its round: 2 beats after the last note-off.
         for (round, &a) in row.answers.iter().enumerate() {
