@@ -8,11 +8,14 @@
 //! since each event is drawn well before it is due.
 
 /// Network steps (one step of one network) a second of audio allows. At 48 kHz a 32-frame
-/// buffer gets 2 steps, a 128-frame one 8. `deepmidi bench` measures the cost: a step of
-/// the shipped models takes tens of microseconds, so this is a small share of any buffer,
-/// and still hundreds of times what music needs (a 12-note chord every half beat at 120 BPM
-/// is 96 steps a second to hear in split mode).
-pub const STEPS_PER_SECOND: f64 = 3000.0;
+/// buffer gets 1 step, a 128-frame one 4. A step of the shipped models takes about 35 µs
+/// with its weights in cache (`deepmidi bench`), but the audio thread steps now and then,
+/// and a step whose 1.6 MB of weights come from memory takes 100-250 µs, up to 37% of a
+/// 32-frame buffer: at 3,000 a second, two such steps in one buffer took `bach 32
+/// temperature` to 25-45% at the 99.9th percentile. 1,500 is still far more than music
+/// needs: a 12-note chord every half beat at 120 BPM is 96 steps a second to hear in split
+/// mode, and an event takes at most 40 steps, earned in 28 ms.
+pub const STEPS_PER_SECOND: f64 = 1500.0;
 
 /// The time `steps` network steps need to be earned, and a step more for the rounding at
 /// each end: how far ahead of an onset its event must be known for the allowance alone to
@@ -27,15 +30,26 @@ pub struct WorkBudget {
     /// The fraction of a step earned and not yet spent; whole steps not used in their buffer
     /// are not kept, so no buffer can spend a backlog.
     carry: f64,
+    /// Steps a buffer took beyond its allowance for work that cannot be split (hearing one
+    /// note of the musician steps both networks): the next buffers pay them back.
+    owed: u32,
 }
 
 impl WorkBudget {
-    /// The whole steps a buffer of `frames` at `sample_rate` may take.
+    /// The whole steps a buffer of `frames` at `sample_rate` may take, less what is owed.
     pub fn earn(&mut self, frames: u32, sample_rate: f64) -> u32 {
         let earned = self.carry + f64::from(frames) * STEPS_PER_SECOND / sample_rate.max(1.0);
         let steps = earned.floor();
         self.carry = earned - steps;
-        steps.min(f64::from(u32::MAX)) as u32
+        let steps = steps.min(f64::from(u32::MAX)) as u32;
+        let paid = steps.min(self.owed);
+        self.owed -= paid;
+        steps - paid
+    }
+
+    /// Takes `steps` beyond this buffer's allowance, to be paid back by the next ones.
+    pub fn borrow(&mut self, steps: u32) {
+        self.owed = self.owed.saturating_add(steps);
     }
 }
 
@@ -54,8 +68,22 @@ mod tests {
         assert_eq!(big, STEPS_PER_SECOND as u32);
         // A tiny buffer earns a step now and then, never more than its share.
         let mut tiny = WorkBudget::default();
-        let per_buffer: Vec<u32> = (0..32).map(|_| tiny.earn(1, 48_000.0)).collect();
+        let per_buffer: Vec<u32> = (0..64).map(|_| tiny.earn(1, 48_000.0)).collect();
         assert!(per_buffer.iter().all(|&s| s <= 1));
-        assert_eq!(per_buffer.iter().sum::<u32>(), 2);
+        assert_eq!(
+            per_buffer.iter().sum::<u32>(),
+            (64.0 * STEPS_PER_SECOND / 48_000.0) as u32
+        );
+    }
+
+    #[test]
+    fn a_step_borrowed_is_paid_back_by_the_next_buffers() {
+        let mut budget = WorkBudget::default();
+        let each = budget.earn(64, 48_000.0);
+        assert!(each >= 1);
+        budget.borrow(each + 1);
+        assert_eq!(budget.earn(64, 48_000.0), 0);
+        assert_eq!(budget.earn(64, 48_000.0), each - 1);
+        assert_eq!(budget.earn(64, 48_000.0), each);
     }
 }

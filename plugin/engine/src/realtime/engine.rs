@@ -327,6 +327,12 @@ impl Engine {
         self.generator.network_steps()
     }
 
+    /// Logged steps replayed since construction: the allowance bounds these too, a fraction
+    /// of a step each.
+    pub fn replayed_steps(&self) -> u64 {
+        self.generator.replayed_steps()
+    }
+
     pub fn sounding_notes(&self) -> usize {
         self.sounding.iter().filter(|s| s.is_some()).count()
     }
@@ -474,8 +480,8 @@ impl Engine {
         let steps_before = self.network_steps();
         self.follow_listen_switch(params, out);
         let anchor = self.follow_transport(transport, params, out);
-        let in_time = self.lock_change_in_time(anchor.as_ref());
-        self.generator.take_lock(params.lock, in_time);
+        let in_time = self.steering_change_in_time(anchor.as_ref());
+        self.generator.take_steering(&params.steering(), in_time);
         self.placed = anchor.map(|anchor| PlacedBuffer {
             anchor,
             start: self.clock,
@@ -517,15 +523,17 @@ impl Engine {
             (Some(_), Turn::Listening { .. }, _) => false,
         };
         if draw_ahead {
-            self.generator.work(&params.steering(), &mut steps);
+            let over = self.generator.work(&params.steering(), &mut steps);
+            self.budget.borrow(over);
         }
         self.clock += i64::from(frames);
     }
 
-    /// Whether a lock change coming now leaves the allowance time to draw the next onset's
-    /// event anew (after the new key's primer) before it is due; else it plays moved into
-    /// the new lock ([`EventGenerator::take_lock`]). With no onset placed, it is in time.
-    fn lock_change_in_time(&self, anchor: Option<&Anchor>) -> bool {
+    /// Whether a steering change coming now leaves the allowance time to draw the next
+    /// onset's event anew (after a new key's primer) before it is due; else that event plays
+    /// as drawn, moved into a new lock ([`EventGenerator::take_steering`]). With no onset
+    /// placed, it is in time.
+    fn steering_change_in_time(&self, anchor: Option<&Anchor>) -> bool {
         let (Some(anchor), Some(onset)) = (anchor, self.next_onset) else {
             return true;
         };
@@ -681,8 +689,9 @@ impl Engine {
     }
 
     /// Feeds the musician's finished onsets through the networks while `steps` last, a
-    /// split chord note by note (each part steps every network once). `u32::MAX`: every onset
-    /// heard, the open one too (an answer starts).
+    /// split chord note by note (each part steps every network once, borrowing from the next
+    /// buffers what this one lacks). `u32::MAX`: every onset heard, the open one too (an
+    /// answer starts).
     fn feed(&mut self, params: &EngineParams, steps: &mut u32) {
         let everything = *steps == u32::MAX;
         if everything {
@@ -692,8 +701,12 @@ impl Engine {
         while let Some(onset) = self.listener.front().copied() {
             let parts = self.generator.steps_to_hear(&onset.chord);
             while self.listener.front_fed() < parts {
-                if !everything && *steps < cost {
+                if !everything && *steps == 0 {
                     return;
+                }
+                // A part steps every network; what the buffer lacks is borrowed.
+                if !everything && *steps < cost {
+                    self.budget.borrow(cost - *steps);
                 }
                 *steps = steps.saturating_sub(cost);
                 let gap = self

@@ -11,11 +11,12 @@
 //! onset, and what is played does not depend on how far ahead the event had been drawn. The
 //! [`StepLog`] makes that cheap: only steps whose input changed run the networks again.
 //!
-//! A new key is the exception: drawing anew under it means hearing the key's primer first,
-//! which is too much work to do in the buffer of an onset. So the engine hands a lock change
-//! over with [`EventGenerator::take_lock`], saying whether the pending onset is far enough
-//! away to draw its event anew within the work allowance. If not, the event plays as drawn,
-//! moved into the new lock ([`PitchLock::move_into`]), and the next one is drawn under it.
+//! Drawing anew close to an onset would be a burst of work in the onset's buffer (a new
+//! key's primer, or a split chord whose notes all change with a new temperature). So the
+//! engine hands a steering change over with [`EventGenerator::take_steering`], saying
+//! whether the pending onset is far enough away to draw its event anew within the work
+//! allowance. If not, the event plays as drawn under the old steering, moved into a new lock
+//! ([`PitchLock::move_into`]), and the next one is drawn under the new steering.
 
 mod builder;
 mod step_log;
@@ -113,6 +114,13 @@ impl Stream {
     }
 }
 
+/// Replays of logged steps charged as one network step of the work allowance. A replay
+/// copies a state and draws again from the logged scores, a small share of a step's work
+/// (`perf` of `deepmidi bench`: the draws were about a sixth of the matrix products'
+/// time), but a temperature moved every buffer replays a whole chord's steps again and again:
+/// uncharged, those replays made the slowest buffers of `bach 32 temperature`.
+pub const REPLAYS_PER_STEP: u32 = 8;
+
 /// The most network steps one event takes: the tonic primer (both networks a note) and a
 /// full split chord (a note and a gap for each of its notes). The step log's room.
 pub const MOST_STEPS_PER_EVENT: usize = 2 * PRIMER_NOTES + 2 * MAX_CHORD_NOTES;
@@ -126,13 +134,14 @@ pub struct EventGenerator {
     /// The stream as it was before the pending event's first step.
     start: Stream,
     log: StepLog,
-    /// What the pending event is drawn under: the host's steering, with `drawn_lock`.
+    /// Replays not yet charged to the work allowance, fewer than [`REPLAYS_PER_STEP`].
+    replays_uncharged: u32,
+    /// The host's steering, as last handed over; `None` before the first, which is always
+    /// in time (it is no change).
+    host: Option<Steering>,
+    /// What the pending event is drawn under: the host's steering, unless it changed too
+    /// close to the pending onset ([`EventGenerator::take_steering`]).
     steering: Steering,
-    /// The host's lock, as last handed over.
-    host_lock: PitchLock,
-    /// The lock the pending event is drawn under: the host's, unless it changed too close to
-    /// the pending onset ([`EventGenerator::take_lock`]).
-    drawn_lock: PitchLock,
     /// The steering of the pending event's first step, once it began.
     begun_with: Option<Steering>,
     lock: LockedDraw,
@@ -288,9 +297,9 @@ impl EventGenerator {
             stream,
             start,
             log: StepLog::new(MOST_STEPS_PER_EVENT, &largest, widest),
+            replays_uncharged: 0,
+            host: None,
             steering: Steering::free(0.0),
-            host_lock: PitchLock::default(),
-            drawn_lock: PitchLock::default(),
             begun_with: None,
             lock: LockedDraw::new(vocab),
             resumed_from: None,
@@ -469,38 +478,41 @@ impl EventGenerator {
     /// Starts the next event from the stream as it is now, kept as the snapshot to step back
     /// to.
     fn new_event(&mut self) {
-        self.drawn_lock = self.host_lock;
         self.pending = EventBuilder::new(self.tables.mode, self.hears_the_bar);
         self.begun_with = None;
+        if let Some(host) = self.host {
+            self.apply(host);
+        }
         self.start.copy_from(&self.stream);
         self.log.clear();
     }
 
-    /// The host's lock, handed over before the buffer's draws. With `in_time` (the pending
-    /// onset is far enough away for its event to be drawn anew within the work allowance, or
-    /// none is scheduled), a change is the pending event's too; otherwise that event keeps
-    /// the lock it is drawn under and plays moved into the new one, with no network step.
-    /// Whether a change is in time depends only on when it comes and when the onset is, so
-    /// the music does not depend on the buffer sizes.
-    pub fn take_lock(&mut self, lock: PitchLock, in_time: bool) {
-        if lock != self.host_lock {
-            self.host_lock = lock;
-            if in_time {
-                self.drawn_lock = lock;
+    /// The host's steering, handed over before the buffer's draws. With `in_time` (the
+    /// pending onset is far enough away for its event to be drawn anew within the work
+    /// allowance, or none is scheduled), a change is the pending event's too; otherwise that
+    /// event keeps the steering it is drawn under, and plays moved into a new lock, with no
+    /// network step. Whether a change is in time depends only on when it comes and when the
+    /// onset is, so the music does not depend on the buffer sizes.
+    pub fn take_steering(&mut self, steering: &Steering, in_time: bool) {
+        if self.host != Some(*steering) {
+            let first = self.host.is_none();
+            self.host = Some(*steering);
+            if in_time || first {
+                self.apply(*steering);
             }
         }
     }
 
-    /// Takes the settings the next draws are made under (a lock not handed over by
-    /// [`EventGenerator::take_lock`] is taken in time). If the pending event was begun under
-    /// others, the stream steps back to before it, to draw it again (the log replays every
-    /// step whose input is unchanged).
+    /// Takes the settings the next draws are made under (a change not handed over by
+    /// [`EventGenerator::take_steering`] is taken in time).
     fn steer(&mut self, steering: &Steering) {
-        self.take_lock(steering.lock, true);
-        let steering = Steering {
-            lock: self.drawn_lock,
-            ..*steering
-        };
+        self.take_steering(steering, true);
+    }
+
+    /// Draws the pending event under `steering`. If it was begun under other settings, the
+    /// stream steps back to before it, to draw it again (the log replays every step whose
+    /// input is unchanged).
+    fn apply(&mut self, steering: Steering) {
         if steering.lock != self.steering.lock {
             self.lock.set(&steering.lock, &self.tables);
         }
@@ -657,16 +669,33 @@ impl EventGenerator {
         self.log.ran()
     }
 
-    /// Steps towards the next event while `budget` (network steps that run) lasts,
-    /// spending it.
-    pub fn work(&mut self, steering: &Steering, budget: &mut u32) {
+    /// Logged steps replayed since construction.
+    pub fn replayed_steps(&self) -> u64 {
+        self.log.replayed()
+    }
+
+    /// Steps towards the next event while `budget` (network steps) lasts, spending it: a
+    /// step the networks run costs one, and [`REPLAYS_PER_STEP`] replays cost one. Returns the
+    /// steps taken beyond the budget: hearing a primer note steps both networks, and is not
+    /// split across buffers.
+    pub fn work(&mut self, steering: &Steering, budget: &mut u32) -> u32 {
         self.steer(steering);
         while *budget > 0 {
-            match self.advance() {
-                Some(cost) => *budget = budget.saturating_sub(cost),
-                None => break,
+            let replayed_before = self.log.replayed();
+            let Some(ran) = self.advance() else {
+                break;
+            };
+            let replays = self.replays_uncharged + (self.log.replayed() - replayed_before) as u32;
+            self.replays_uncharged = replays % REPLAYS_PER_STEP;
+            let cost = ran + replays / REPLAYS_PER_STEP;
+            if cost > *budget {
+                let over = cost - *budget;
+                *budget = 0;
+                return over;
             }
+            *budget -= cost;
         }
+        0
     }
 
     /// Completes the next event now, whatever it costs: bounded by the primer and the chord
@@ -680,11 +709,12 @@ impl EventGenerator {
     }
 
     /// `chord`, drawn under the pending event's lock, as it plays under the host's: unchanged
-    /// but after a late lock change ([`EventGenerator::take_lock`]). Then the networks go on
+    /// but after a late lock change ([`EventGenerator::take_steering`]). Then the networks go on
     /// from the newest note moved likewise, as if they had drawn it; the key's primer comes
     /// before the next event.
     fn moved_into_host_lock(&mut self, chord: Chord) -> Chord {
-        let (from, to) = (self.drawn_lock, self.host_lock);
+        let from = self.steering.lock;
+        let to = self.host.map_or(from, |h| h.lock);
         if from == to {
             return chord;
         }

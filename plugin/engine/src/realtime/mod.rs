@@ -19,7 +19,8 @@ pub use engine::{
     Bars, Engine, EngineEvent, EngineParams, PlacedBuffer, Placement, MAX_NOTE_BEATS,
 };
 pub use generator::{
-    Event, EventGenerator, Steering, PRIMER_NOTES, PULL_IN_KEY, PULL_OUT_OF_KEY, TONIC_PULL,
+    Event, EventGenerator, Steering, PRIMER_NOTES, PULL_IN_KEY, PULL_OUT_OF_KEY, REPLAYS_PER_STEP,
+    TONIC_PULL,
 };
 pub use listener::{AnswerLength, Listening, NoteSet, CHORD_WINDOW_SECONDS, HEARD_QUEUE};
 pub use lstm::{LstmState, PackedLstm};

@@ -27,6 +27,9 @@ pub(crate) struct StepLog {
     /// Network steps run (not replayed) since construction: what the work allowance is
     /// about, counted for tests and the benchmark.
     ran: u64,
+    /// Logged steps replayed since construction: a fraction of a step each
+    /// ([`super::REPLAYS_PER_STEP`]).
+    replayed: u64,
 }
 
 impl StepLog {
@@ -54,12 +57,18 @@ impl StepLog {
             len: 0,
             cursor: 0,
             ran: 0,
+            replayed: 0,
         }
     }
 
     /// Network steps run since construction.
     pub fn ran(&self) -> u64 {
         self.ran
+    }
+
+    /// Logged steps replayed since construction.
+    pub fn replayed(&self) -> u64 {
+        self.replayed
     }
 
     /// A new snapshot was taken: nothing logged applies to it.
@@ -88,6 +97,7 @@ impl StepLog {
         if k < self.len && self.entries[k].kind == kind && self.entries[k].input == *input {
             let entry = &self.entries[k];
             state.clone_from(&entry.state_after);
+            self.replayed += 1;
             return (&entry.logits, false);
         }
         // What was logged from here on followed a different step.
