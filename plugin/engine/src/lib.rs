@@ -2,6 +2,7 @@
 //!
 //! - [`corpus`]: reading MIDI files into pieces, and corpus folders.
 //! - [`tokens`]: pieces as note and offset token streams, and their vocabularies.
+//! - [`form`]: what each step looks back to, 1, 2, 4 and 8 bars earlier.
 //! - [`harmony`]: scales, keys, note names and the pitch lock.
 //! - [`controls`]: every control the musician sets, declared once (id, name, range,
 //!   default, text, clamp) for the plugin's parameters, the engine and the command line.
@@ -21,6 +22,7 @@
 pub mod catalogue;
 pub mod controls;
 pub mod corpus;
+pub mod form;
 pub mod harmony;
 pub mod midi_out;
 pub mod model;
