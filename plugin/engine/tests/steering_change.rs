@@ -11,6 +11,9 @@ use deepmidi_engine::realtime::EngineParams;
 
 const SIZES: [&[u32]; 2] = [&[64], &[1, 333, 2048, 17]];
 
+/// Note-ons as (sample, pitch).
+type Ons = Vec<(i64, u8)>;
+
 #[test]
 fn a_temperature_change_takes_the_next_onset_it_has_time_to_draw() {
     let cold = EngineParams::default();
@@ -32,9 +35,8 @@ fn a_temperature_change_takes_the_next_onset_it_has_time_to_draw() {
         // A change at the end is none.
         let steady = with_change_at(48_000 * 10);
         // The notes up to sample `at`, and those after.
-        let split = |ons: &[(i64, u8)], at: i64| -> (Vec<(i64, u8)>, Vec<(i64, u8)>) {
-            ons.iter().partition(|n| n.0 <= at)
-        };
+        let split =
+            |ons: &[(i64, u8)], at: i64| -> (Ons, Ons) { ons.iter().partition(|n| n.0 <= at) };
         // An onset after 5 s, at least 100 ms after the one before, that temperature 2 draws
         // differently (with the same random number, a peaked choice often is the same): the
         // music with the change right after the onset before (this onset is drawn hot), and

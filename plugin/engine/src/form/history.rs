@@ -14,7 +14,8 @@ pub const LONGEST_BAR_STEPS: usize = 8 * 24;
 /// Steps the ring holds: [`MAX_LOOKBACK_BARS`] of the longest bar at the densest the grid
 /// allows (an onset every step, each a chord of [`MAX_CHORD_NOTES`] in split mode), and the
 /// step looking back.
-pub const HISTORY_STEPS: usize = MAX_LOOKBACK_BARS as usize * LONGEST_BAR_STEPS * MAX_CHORD_NOTES + 1;
+pub const HISTORY_STEPS: usize =
+    MAX_LOOKBACK_BARS as usize * LONGEST_BAR_STEPS * MAX_CHORD_NOTES + 1;
 
 /// One step played: when, and its note and offset tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -176,7 +177,10 @@ mod tests {
         history.push(6, 0, 0);
         history.push(7, 24, 24);
         history.rewind(mark);
-        assert_eq!((history.len, history.now()), (1, StepTime { at: 12, voice: 0 }));
+        assert_eq!(
+            (history.len, history.now()),
+            (1, StepTime { at: 12, voice: 0 })
+        );
         history.push(8, 12, 12);
         assert_eq!(history.get(1).note, 8);
         for k in 0..HISTORY_STEPS as u32 {

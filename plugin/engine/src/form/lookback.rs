@@ -55,6 +55,9 @@ impl StepClock {
 /// Steps played so far, oldest first, in time order: what a lookback searches.
 pub trait PlayedSteps {
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// The time of step `i`, `i < len()`.
     fn time(&self, i: usize) -> StepTime;
 }
