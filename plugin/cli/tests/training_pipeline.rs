@@ -261,6 +261,21 @@ fn eval_report_fields_are_present_and_in_range() {
             assert!((0.0..=1.0).contains(&v), "{share} {who} {v}");
         }
     }
+    // Form: every figure a share; the corpus's tunes (repeats written out) come back.
+    for who in ["generated", "corpus"] {
+        let form = &json["form"][who];
+        for key in [
+            "repeated_bars",
+            "repeated_two_bar_phrases",
+            "distinct_8grams",
+            "best_match_back",
+        ] {
+            let v = form[key].as_f64().unwrap();
+            assert!((0.0..=1.0 + 1e-9).contains(&v), "form {who} {key} {v}");
+        }
+        assert_eq!(form["match_at"].as_array().map(Vec::len), Some(4));
+    }
+    assert!(json["form"]["corpus"]["repeated_bars"].as_f64().unwrap() > 0.2);
     // On chorales, an Irish model meets chords it never saw: counted, and scored as UNKNOWN.
     let chorales = dir.path().join("chorales");
     common::copy_files("bach", 3, &chorales);

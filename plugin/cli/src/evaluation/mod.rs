@@ -4,6 +4,7 @@
 mod adherence;
 mod baseline;
 mod continuation;
+mod form;
 mod key;
 mod likelihood;
 mod overlap;
@@ -14,7 +15,8 @@ pub use baseline::Unigram;
 pub use continuation::{
     continuation, ContinuationOverlaps, ContinuationReport, Estimate, Figures, PieceContinuation,
 };
+pub use form::{form_figures, FormFigures, BEST_MATCH_BARS, MATCH_DISTANCES};
 pub use key::{estimate_key, key_stability, KeyEstimate, KEY_WINDOW_ONSETS};
 pub use likelihood::{score_network, StreamScore};
 pub use overlap::{overlaps, OnsetSeries, Overlaps, PlayedOnset, SeriesOnset};
-pub use report::{evaluate, EvalReport, KeyStability, Score, StreamReport};
+pub use report::{evaluate, EvalReport, FormReport, KeyStability, Score, StreamReport};

@@ -2,6 +2,7 @@
 //! distribution overlaps of generated music with the corpus.
 
 use super::baseline::Unigram;
+use super::form::{form_figures, FormFigures, MATCH_DISTANCES};
 use super::key::key_stability;
 use super::likelihood::{score_network, StreamScore};
 use super::overlap::{overlaps, OnsetSeries, Overlaps, PlayedOnset, SeriesOnset};
@@ -66,6 +67,15 @@ pub struct EvalReport {
     /// The meters the generated pieces were made in (one piece per evaluated file, in its
     /// meter), and how many pieces each.
     pub generated_meters: BTreeMap<Meter, usize>,
+    /// How much the music comes back (`evaluation::form`).
+    pub form: FormReport,
+}
+
+/// The form figures, generated against the corpus.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FormReport {
+    pub generated: FormFigures,
+    pub corpus: FormFigures,
 }
 
 /// Shares of onsets, generated against the corpus's.
@@ -211,6 +221,11 @@ pub fn evaluate(
         generated: pitches_of(&gen_series),
         corpus: pitches_of(&corpus_series),
     };
+    let form_of = |series: &OnsetSeries| form_figures(series.phrases.iter().map(Vec::as_slice));
+    let form = FormReport {
+        generated: form_of(&gen_series),
+        corpus: form_of(&corpus_series),
+    };
     Ok(EvalReport {
         model: meta.name.clone(),
         mode: meta.mode,
@@ -229,6 +244,7 @@ pub fn evaluate(
         key_stability,
         metric_shares,
         generated_meters,
+        form,
     })
 }
 
@@ -289,6 +305,21 @@ impl EvalReport {
             share(m.on_downbeat.generated),
             share(m.on_downbeat.corpus)
         );
+        let (g, c) = (&self.form.generated, &self.form.corpus);
+        let pair = |a: Option<f64>, b: Option<f64>| format!("{} vs {}", share(a), share(b));
+        t += &format!(
+            "form, generated vs corpus: repeated bars {}, repeated 2-bar phrases {},\n  distinct top-line 8-grams {}, best pitch-class match 1-8 bars back {}\n",
+            pair(g.repeated_bars, c.repeated_bars),
+            pair(g.repeated_two_bar_phrases, c.repeated_two_bar_phrases),
+            pair(g.distinct_8grams, c.distinct_8grams),
+            pair(g.best_match_back, c.best_match_back)
+        );
+        let at: Vec<String> = MATCH_DISTANCES
+            .iter()
+            .enumerate()
+            .map(|(k, d)| format!("{d} back {}", pair(g.match_at[k], c.match_at[k])))
+            .collect();
+        t += &format!("  pitch-class match {}\n", at.join(", "));
         t
     }
 }
