@@ -117,8 +117,8 @@ impl Stream {
 /// Replays of logged steps charged as one network step of the work allowance. A replay
 /// copies a state and draws again from the logged scores, a small share of a step's work
 /// (`perf` of `deepmidi bench`: the draws were about a sixth of the matrix products'
-/// time), but a temperature moved every buffer replays a whole chord's steps again and again:
-/// uncharged, those replays made the slowest buffers of `bach 32 temperature`.
+/// time), but a temperature moved every buffer replays the pending event's steps again in
+/// every buffer: uncharged, a split chord's 32 replays could all fall in one.
 pub const REPLAYS_PER_STEP: u32 = 8;
 
 /// The most network steps one event takes: the tonic primer (both networks a note) and a
