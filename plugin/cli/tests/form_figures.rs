@@ -44,3 +44,59 @@ fn the_validation_split_has_the_corpus_figures_of_the_form_issue() {
         }
     }
 }
+
+/// `deepmidi generate --form-png` draws the generated form beside a corpus piece's; a corpus
+/// file that cannot be read is an error naming it, before anything is generated.
+#[test]
+fn generate_draws_the_form_beside_a_corpus_piece() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let tune = std::fs::read_dir(common::shared_corpus().join("irish"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "mid"))
+        .unwrap();
+    let run = |corpus: &std::path::Path, png: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_deepmidi"))
+            .args(["generate", "--notes", "120", "--model"])
+            .arg(models.join("irish"))
+            .arg("-o")
+            .arg(dir.path().join("out.mid"))
+            .arg("--form-png")
+            .arg(png)
+            .arg("--corpus")
+            .arg(corpus)
+            .output()
+            .unwrap()
+    };
+    let png = dir.path().join("form.png");
+    let out = run(&tune, &png);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&png).unwrap();
+    assert_eq!(
+        (img.width(), img.height()),
+        deepmidi_cli::pictures::form_matrix_size(2)
+    );
+    // The two panels differ: a tune's repeats are not the generated music's.
+    let rgb = img.to_rgb8();
+    let half = img.width() / 2;
+    let dark = |from: u32| {
+        (from..from + half)
+            .flat_map(|x| (0..img.height()).map(move |y| (x, y)))
+            .filter(|&(x, y)| rgb.get_pixel(x, y)[0] < 100)
+            .count()
+    };
+    assert!(dark(0) > 0 && dark(half) > 0);
+    assert_ne!(dark(0), dark(half));
+
+    let missing = dir.path().join("no-such.mid");
+    let bad_png = dir.path().join("bad.png");
+    let out = run(&missing, &bad_png);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such.mid"));
+    assert!(!bad_png.exists());
+}

@@ -1,14 +1,17 @@
-use crate::corpus::{read_piece, Meter};
-use crate::generate::{generate, write_midi, GenerateOptions};
+use crate::corpus::{read_piece, Meter, Piece};
+use crate::evaluation::{self_similarity, PlayedOnset, SeriesOnset};
+use crate::generate::{generate, write_midi, GenerateOptions, Performance};
 use crate::harmony::{parse_note, parse_root, NoteName, PitchClass, PitchLock, Scale};
 use crate::model::load_model_set;
+use crate::pictures::{form_matrix_png, FormMatrix};
 use crate::realtime::EngineParams;
+use crate::tokens::OffsetGrid;
 use anyhow::{Context, Result};
 use deepmidi_engine::controls::{
     FloatControl, IntControl, GATE, HIGHEST, LOWEST, RHYTHM_TEMPERATURE, ROOT, SCALE, SEED,
     TEMPERATURE, TEMPO_SCALE, VELOCITY,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {
@@ -72,6 +75,13 @@ pub struct GenerateArgs {
     /// Also draw the notes as a piano-roll PNG.
     #[arg(long)]
     piano_roll: Option<PathBuf>,
+    /// Also draw the form of what was generated as a PNG: its bar-by-bar self-similarity
+    /// matrix (a phrase that comes back draws a line beside the diagonal).
+    #[arg(long)]
+    form_png: Option<PathBuf>,
+    /// A MIDI file from the corpus whose form --form-png draws beside the generated one.
+    #[arg(long, requires = "form_png")]
+    corpus: Option<PathBuf>,
 }
 
 /// A flag read as `control` reads its text, refused outside its range (the message names it).
@@ -123,14 +133,17 @@ pub fn run(a: GenerateArgs) -> Result<()> {
     );
     anyhow::ensure!(a.bpm > 0.0 && a.bpm.is_finite(), "--bpm must be positive");
     let model = load_model_set(&a.model)?;
-    let primer = match &a.primer {
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("cannot read primer {}", path.display()))?;
-            Some(read_piece(&bytes).with_context(|| format!("primer {}", path.display()))?)
-        }
-        None => None,
-    };
+    let primer = a
+        .primer
+        .as_deref()
+        .map(|p| read_midi(p, "primer"))
+        .transpose()?;
+    // Read before generating, so that a bad file costs nothing.
+    let corpus_piece = a
+        .corpus
+        .as_deref()
+        .map(|p| read_midi(p, "corpus piece"))
+        .transpose()?;
     let opts = GenerateOptions {
         notes: a.notes,
         seed: a.seed,
@@ -153,6 +166,15 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         crate::pictures::piano_roll_png(&perf, png)?;
         println!("wrote {}", png.display());
     }
+    if let Some(png) = &a.form_png {
+        draw_form(
+            &perf,
+            &model.meta.grid,
+            corpus_piece.as_ref().zip(a.corpus.as_deref()),
+            png,
+        )?;
+        println!("wrote {}", png.display());
+    }
     if let Some(wav) = &a.wav {
         let soundfont = crate::sound::find_soundfont().map_err(anyhow::Error::msg)?;
         crate::sound::render_wav(&perf, &soundfont, 44_100, wav)?;
@@ -163,6 +185,40 @@ pub fn run(a: GenerateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A MIDI file as a piece; the error names it as `what`.
+fn read_midi(path: &Path, what: &str) -> Result<Piece> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    read_piece(&bytes).with_context(|| format!("{what} {}", path.display()))
+}
+
+/// The form picture of `perf`, beside that of a corpus piece (and its file) when given.
+fn draw_form(
+    perf: &Performance,
+    grid: &OffsetGrid,
+    corpus: Option<(&Piece, &Path)>,
+    png: &Path,
+) -> Result<()> {
+    let played = PlayedOnset::of_performance(perf, grid);
+    let series: Vec<SeriesOnset> = played.iter().map(PlayedOnset::as_series).collect();
+    let generated = self_similarity(&series);
+    let corpus = corpus.map(|(piece, path)| {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        (self_similarity(&SeriesOnset::of_piece(piece, grid)), name)
+    });
+    let mut matrices = vec![FormMatrix {
+        title: "generated",
+        cells: &generated,
+    }];
+    if let Some((cells, name)) = &corpus {
+        matrices.push(FormMatrix { title: name, cells });
+    }
+    form_matrix_png(&matrices, png)
 }
 
 #[cfg(test)]

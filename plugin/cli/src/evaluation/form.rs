@@ -178,6 +178,22 @@ impl Tally {
     }
 }
 
+/// The bar-by-bar self-similarity of a piece: cell (i, j) is the pitch-class match of bars i
+/// and j (1 on the diagonal of a bar with notes), `None` where either bar is empty. What
+/// `deepmidi generate --form-png` draws.
+pub fn self_similarity(piece: &[SeriesOnset<'_>]) -> Vec<Vec<Option<f64>>> {
+    let classes: Vec<Option<Vec<(u32, u16)>>> = bars(piece).iter().map(pitch_classes).collect();
+    classes
+        .iter()
+        .map(|a| {
+            classes
+                .iter()
+                .map(|b| Some(overlap(a.as_ref()?, b.as_ref()?)))
+                .collect()
+        })
+        .collect()
+}
+
 /// The form figures of `pieces`, each a piece's onsets in time order.
 pub fn form_figures<'a, 'b>(pieces: impl IntoIterator<Item = &'b [SeriesOnset<'a>]>) -> FormFigures
 where
@@ -292,6 +308,22 @@ mod tests {
         assert_eq!(rest.repeated_bars, Some(1.0));
         assert_eq!(rest.match_at[1], Some(1.0));
         assert_eq!(rest.match_at[0], None);
+    }
+
+    #[test]
+    fn the_self_similarity_of_a_tune_played_twice_has_its_second_diagonal() {
+        let tune: Vec<Vec<(u32, u8)>> = (0..4).map(|k| bar(24, 60 + 3 * k, 2)).collect();
+        let mut twice: Vec<_> = tune.iter().chain(&tune).cloned().collect();
+        twice.insert(4, Vec::new());
+        let (pitches, places) = piece(96, &twice);
+        let m = self_similarity(&series(96, &pitches, &places));
+        assert_eq!(m.len(), 9);
+        for i in 0..4 {
+            assert_eq!(m[i][i + 5], Some(1.0));
+            assert_eq!(m[i + 5][i], Some(1.0));
+            assert_eq!(m[4][i], None);
+        }
+        assert!(m[0][1].unwrap() < 1.0);
     }
 
     #[test]

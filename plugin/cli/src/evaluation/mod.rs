@@ -15,7 +15,7 @@ pub use baseline::Unigram;
 pub use continuation::{
     continuation, ContinuationOverlaps, ContinuationReport, Estimate, Figures, PieceContinuation,
 };
-pub use form::{form_figures, FormFigures, BEST_MATCH_BARS, MATCH_DISTANCES};
+pub use form::{form_figures, self_similarity, FormFigures, BEST_MATCH_BARS, MATCH_DISTANCES};
 pub use key::{estimate_key, key_stability, KeyEstimate, KEY_WINDOW_ONSETS};
 pub use likelihood::{score_network, StreamScore};
 pub use overlap::{overlaps, OnsetSeries, Overlaps, PlayedOnset, SeriesOnset};

@@ -1,14 +1,16 @@
-//! Pictures for people: the loss curve of a training run and the piano roll of a generated
-//! performance, drawn with `plotters` into PNG files.
+//! Pictures for people: the loss curve of a training run, and the piano roll and form of a
+//! generated performance, drawn with `plotters` into PNG files.
 //!
 //! Text is drawn with a TrueType font read at run time (see [`font`]): no font is compiled
 //! in, and no system library is needed to build.
 
 mod font;
+mod form_matrix;
 mod loss_curve;
 mod piano_roll;
 
 pub use font::{find_font, FONT_ENV, FONT_PATHS};
+pub use form_matrix::{form_matrix_png, form_matrix_size, FormMatrix};
 pub use loss_curve::{loss_curve_png, LOSS_CURVE_SIZE};
 pub use piano_roll::{note_name, piano_roll_png, piano_roll_size};
 
